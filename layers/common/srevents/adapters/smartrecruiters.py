@@ -1,0 +1,286 @@
+"""HTTP client for the SmartRecruiters list endpoints the poller reads (SPEC §4).
+
+What it takes care of, so callers only see pages of records or one typed error:
+- auth (`X-SmartToken`), sent only to `base_url` and never written into an error or a log line;
+- paging by `nextPageId` cursors;
+- retries of 429, 5xx, connection errors and timeouts with exponential backoff and full
+  jitter, honouring `Retry-After` when SmartRecruiters sends one (it is not documented);
+- SmartRecruiters' per-key limits, on our side of the wire: at most `requests_per_second`
+  requests per key from this process, and one `GET /candidates` in flight per key. The state is
+  shared by every client in the process that uses the same key, so two polls of instances that
+  share a key do not push each other into 429s.
+
+Time is read and slept through an injected `Clock`, so tests observe every backoff and
+throttle delay without waiting for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import random
+import threading
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import requests
+
+from srevents import __version__
+from srevents.clock import Clock, SystemClock
+
+DEFAULT_BASE_URL = "https://api.smartrecruiters.com"
+USER_AGENT = f"srevents/{__version__}"
+
+BACKOFF_BASE_SECONDS = 0.5
+BACKOFF_CAP_SECONDS = 30.0
+RETRY_AFTER_CAP_SECONDS = 60.0
+CANDIDATES_PATH = "/candidates"
+
+log = logging.getLogger(__name__)
+
+# Failures where no usable response arrived: worth another try.
+_TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
+
+
+@dataclass(frozen=True)
+class Page:
+    records: list[dict]
+    next_page_id: str | None
+    total_found: int | None
+
+
+class SmartRecruitersError(Exception):
+    """SmartRecruiters refused or failed a request. `status` is None when no response arrived."""
+
+    def __init__(self, status: int | None, message: str, errors: list[dict] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.errors = errors or []
+
+
+class SmartRecruitersAuthError(SmartRecruitersError):
+    """401/403: the key is wrong, revoked or lacks a permission. Retrying cannot help."""
+
+
+@dataclass
+class _TokenBucket:
+    """Spaces requests evenly at `rate` per second.
+
+    Capacity is one token on purpose: a full bucket of `rate` tokens would allow a burst of
+    `rate` requests followed at once by a steady `rate` per second, which is more than `rate`
+    requests in one second and earns a 429 from a server that counts per second.
+    """
+
+    rate: float
+    _available_at: float | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def acquire(self, clock: Clock) -> None:
+        while True:
+            with self._lock:
+                now = clock.now().timestamp()
+                # The tolerance keeps float rounding from turning into an endless run of tiny sleeps.
+                if self._available_at is None or now >= self._available_at - 1e-6:
+                    start = now if self._available_at is None else max(now, self._available_at)
+                    self._available_at = start + 1.0 / self.rate
+                    return
+                wait = self._available_at - now
+            clock.sleep(wait)
+
+
+@dataclass
+class _KeyGate:
+    """Everything this process must coordinate for one API key."""
+
+    bucket: _TokenBucket
+    candidates_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def exclusive(self, path: str) -> AbstractContextManager[Any]:
+        """SmartRecruiters allows one concurrent `GET /candidates` per key; other paths run in parallel."""
+        return self.candidates_lock if path == CANDIDATES_PATH else nullcontext()
+
+
+_GATES: dict[str, _KeyGate] = {}
+_GATES_LOCK = threading.Lock()
+
+
+def _gate_for(api_key: str, requests_per_second: float) -> _KeyGate:
+    """The process-wide gate of a key, found by the key's SHA-256 so the key itself is never held here.
+
+    Clients that ask for different rates share the slowest one.
+    """
+    digest = hashlib.sha256(api_key.encode()).hexdigest()
+    with _GATES_LOCK:
+        gate = _GATES.get(digest)
+        if gate is None:
+            gate = _GATES[digest] = _KeyGate(_TokenBucket(requests_per_second))
+        gate.bucket.rate = min(gate.bucket.rate, requests_per_second)
+        return gate
+
+
+class SmartRecruitersClient:
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str = DEFAULT_BASE_URL,
+        *,
+        session: requests.Session | None = None,
+        clock: Clock | None = None,
+        max_attempts: int = 6,
+        connect_timeout: float = 5,
+        read_timeout: float = 30,
+        rng: random.Random | None = None,
+        requests_per_second: float = 10,
+    ) -> None:
+        if not api_key:
+            raise ValueError("api_key is required")
+        if max_attempts < 1 or requests_per_second <= 0:
+            raise ValueError("max_attempts must be >= 1 and requests_per_second > 0")
+        self._api_key = api_key
+        self._base_url = base_url.rstrip("/")
+        self._session = session or requests.Session()
+        self._clock = clock or SystemClock()
+        self._max_attempts = max_attempts
+        self._timeout = (connect_timeout, read_timeout)
+        self._rng = rng or random.Random()
+        self._gate = _gate_for(api_key, requests_per_second)
+        self.requests_made = 0
+        self.retries = 0
+
+    def __repr__(self) -> str:
+        return f"SmartRecruitersClient(base_url={self._base_url!r})"
+
+    def get_page(
+        self, path: str, params: dict[str, str], page_id: str | None = None, limit: int = 100
+    ) -> Page:
+        """One page of a list endpoint (`/candidates`, `/jobs`, `/users`)."""
+        query = {**params, "limit": str(limit)}
+        if page_id is not None:
+            query["pageId"] = page_id
+        body = self._get_json(path, query)
+        content = body.get("content") if isinstance(body, dict) else None
+        if not isinstance(content, list):
+            raise SmartRecruitersError(200, f"SmartRecruiters GET {path} returned no 'content' list")
+        next_page_id = body.get("nextPageId") or None
+        total_found = body.get("totalFound")
+        return Page(content, next_page_id, total_found if isinstance(total_found, int) else None)
+
+    def iter_pages(
+        self, path: str, params: dict[str, str], *, start_page_id: str | None = None, limit: int = 100
+    ) -> Iterator[Page]:
+        """Every page of a query, following `nextPageId` until a page comes without one."""
+        page_id = start_page_id
+        while True:
+            page = self.get_page(path, params, page_id, limit)
+            yield page
+            if page.next_page_id is None:
+                return
+            if page.next_page_id == page_id:
+                raise SmartRecruitersError(
+                    200, f"SmartRecruiters GET {path} returned the same nextPageId again"
+                )
+            page_id = page.next_page_id
+
+    def _get_json(self, path: str, query: dict[str, str]) -> Any:
+        if not path.startswith("/") or "://" in path:
+            # The key must only ever travel to base_url.
+            raise ValueError(f"path must be a path on the SmartRecruiters API, got {path!r}")
+        headers = {"X-SmartToken": self._api_key, "Accept": "application/json", "User-Agent": USER_AGENT}
+        for attempt in range(1, self._max_attempts + 1):
+            self._gate.bucket.acquire(self._clock)
+            self.requests_made += 1
+            try:
+                with self._gate.exclusive(path):
+                    response = self._session.get(
+                        self._base_url + path, params=query, headers=headers, timeout=self._timeout
+                    )
+            except _TRANSIENT as exc:
+                error = SmartRecruitersError(None, self._redact(f"GET {path}: {type(exc).__name__}: {exc}"))
+                delay = self._backoff(attempt)
+            else:
+                if response.status_code < 300:
+                    return self._parse_json(path, response)
+                error = self._error_from(path, response)
+                if not (response.status_code == 429 or response.status_code >= 500):
+                    raise error
+                delay = self._retry_after(response)
+                if delay is None:
+                    delay = self._backoff(attempt)
+            if attempt == self._max_attempts:
+                raise SmartRecruitersError(
+                    error.status,
+                    f"SmartRecruiters GET {path} failed after {attempt} attempts: {error.message}",
+                    error.errors,
+                )
+            log.warning(
+                "SmartRecruiters GET %s failed (%s), retry %d in %.2fs", path, error.status, attempt, delay
+            )
+            self.retries += 1
+            self._clock.sleep(delay)
+        raise AssertionError("unreachable")  # the loop either returns or raises
+
+    def _parse_json(self, path: str, response: requests.Response) -> Any:
+        try:
+            return response.json()
+        except ValueError:
+            raise SmartRecruitersError(
+                response.status_code, f"SmartRecruiters GET {path} returned non-JSON"
+            ) from None
+
+    def _error_from(self, path: str, response: requests.Response) -> SmartRecruitersError:
+        """The vendor error shape `{"message", "errors": [{"code", "message"}]}`, read leniently."""
+        status = response.status_code
+        message, errors = "", []
+        try:
+            body = response.json()
+        except ValueError:
+            body = None
+        if isinstance(body, dict):
+            message = body.get("message") if isinstance(body.get("message"), str) else ""
+            raw = body.get("errors")
+            errors = [e for e in raw if isinstance(e, dict)] if isinstance(raw, list) else []
+        if not message:
+            described = [
+                f"{e.get('code')}: {e.get('message')}" if e.get("message") else str(e.get("code"))
+                for e in errors
+            ]
+            message = "; ".join(described) or response.reason or response.text[:200] or "no details"
+        message = self._redact(message)
+        if status in (401, 403):
+            what = "rejected the API key" if status == 401 else "refused the API key access"
+            return SmartRecruitersAuthError(status, f"SmartRecruiters {what} ({status}): {message}", errors)
+        return SmartRecruitersError(
+            status, f"SmartRecruiters GET {path} returned {status}: {message}", errors
+        )
+
+    def _backoff(self, attempt: int) -> float:
+        """Full jitter: uniform in [0, min(cap, base * 2^(attempt-1))]."""
+        return self._rng.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempt - 1)))
+
+    def _retry_after(self, response: requests.Response) -> float | None:
+        """`Retry-After` as seconds or an HTTP date, bounded to [0, 60] s; None when absent or unreadable."""
+        value = response.headers.get("Retry-After")
+        if not value:
+            return None
+        try:
+            seconds = float(value)
+            if not math.isfinite(seconds):
+                return None
+        except ValueError:
+            try:
+                when: datetime = parsedate_to_datetime(value)
+            except (TypeError, ValueError):
+                return None
+            if when.tzinfo is None:
+                return None
+            seconds = (when - self._clock.now()).total_seconds()
+        return min(max(seconds, 0.0), RETRY_AFTER_CAP_SECONDS)
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._api_key, "***")

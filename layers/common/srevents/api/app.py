@@ -1,0 +1,90 @@
+"""The instances API: routes wired to the use cases. Authentication and errors are handled here once."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+
+from srevents.api.errors import json_response, register_error_handlers
+from srevents.api.openapi import openapi_document
+from srevents.errors import NotFound, PayloadTooLarge, ValidationError
+from srevents.services.instances_service import Caller, InstancesService
+
+
+@dataclass(frozen=True)
+class ApiServices:
+    instances: InstancesService
+    max_request_bytes: int = 64 * 1024
+
+
+def _instance_id(raw: str) -> int:
+    """Path ids are positive integers; anything else names no instance."""
+    if not raw.isdigit() or len(raw) > 18:
+        raise NotFound(f"instance {raw[:40]!r} not found")
+    return int(raw)
+
+
+def create_app(services: ApiServices) -> APIGatewayRestResolver:
+    app = APIGatewayRestResolver(strip_prefixes=[])
+    register_error_handlers(app)
+
+    def caller() -> Caller:
+        return services.instances.authenticate(app.current_event.headers.get("Authorization"))
+
+    def body() -> Any:
+        raw = app.current_event.body or ""
+        if app.current_event.is_base64_encoded:
+            raise ValidationError("body", "must be JSON text, not base64-encoded bytes")
+        if len(raw.encode("utf-8")) > services.max_request_bytes:
+            raise PayloadTooLarge(f"request body is larger than {services.max_request_bytes} bytes")
+        if not raw.strip():
+            raise ValidationError("body", "is required (a JSON object)")
+        return json.loads(raw)
+
+    def query(name: str) -> str | None:
+        return (app.current_event.query_string_parameters or {}).get(name)
+
+    @app.get("/openapi.json")
+    def get_openapi() -> Response:
+        return json_response(200, openapi_document())
+
+    @app.post("/instances")
+    def create_instance() -> Response:
+        who = caller()
+        return json_response(200, services.instances.create(who, body()))
+
+    @app.get("/instances")
+    def list_instances() -> Response:
+        who = caller()
+        return json_response(200, services.instances.list(who, tag=query("tag")))
+
+    @app.get("/instances/<instance_id>")
+    def get_instance(instance_id: str) -> Response:
+        who = caller()
+        return json_response(200, services.instances.get(who, _instance_id(instance_id)))
+
+    @app.patch("/instances/<instance_id>")
+    def patch_instance(instance_id: str) -> Response:
+        who = caller()
+        return json_response(200, services.instances.patch(who, _instance_id(instance_id), body()))
+
+    @app.delete("/instances/<instance_id>")
+    def delete_instance(instance_id: str) -> Response:
+        who = caller()
+        services.instances.delete(who, _instance_id(instance_id))
+        return json_response(200, {"id": int(instance_id), "deleted": True})
+
+    @app.put("/instances/<instance_id>/enabled")
+    def enable_instance(instance_id: str) -> Response:
+        who = caller()
+        return json_response(200, services.instances.set_enabled(who, _instance_id(instance_id), True))
+
+    @app.delete("/instances/<instance_id>/enabled")
+    def disable_instance(instance_id: str) -> Response:
+        who = caller()
+        return json_response(200, services.instances.set_enabled(who, _instance_id(instance_id), False))
+
+    return app

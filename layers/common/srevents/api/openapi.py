@@ -1,0 +1,160 @@
+"""The API's OpenAPI 3 document, served at `GET /openapi.json`.
+
+Written by hand (it is the contract); a test checks that every route the resolver serves is documented
+here and nothing documented is missing from the resolver.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from srevents import __version__
+
+_ERROR = {"$ref": "#/components/responses/Error"}
+_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+
+
+def _ok(schema: dict[str, Any], description: str = "OK", status: str = "200") -> dict[str, Any]:
+    return {status: {"description": description, "content": {"application/json": {"schema": schema}}}}
+
+
+def _errors(*codes: str) -> dict[str, Any]:
+    return {code: _ERROR for code in codes}
+
+
+def _op(summary: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"summary": summary, "security": [{"ElementsAuthorization": []}], "responses": responses, **extra}
+
+
+_INSTANCE_REF = {"$ref": "#/components/schemas/Instance"}
+_JSON_BODY = {
+    "required": True,
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/InstanceInput"}}},
+}
+
+ROUTES: dict[str, dict[str, Any]] = {
+    "/openapi.json": {
+        "get": {
+            "summary": "This document",
+            "security": [],
+            "responses": _ok({"type": "object"}),
+        }
+    },
+    "/instances": {
+        "post": _op(
+            "Create an element instance (the seed's body works verbatim)",
+            {**_ok(_INSTANCE_REF, "The instance, with its token (shown only here)"), **_errors("400", "401", "413")},
+            requestBody=_JSON_BODY,
+        ),
+        "get": _op(
+            "List the organization's instances",
+            {**_ok({"type": "array", "items": _INSTANCE_REF}), **_errors("401")},
+            parameters=[{"name": "tag", "in": "query", "required": False, "schema": {"type": "string"}}],
+        ),
+    },
+    "/instances/{id}": {
+        "get": _op("One instance, secrets masked", {**_ok(_INSTANCE_REF), **_errors("401", "404")}, parameters=[_ID]),
+        "patch": _op(
+            "Change name, tags or configuration keys (null removes a key)",
+            {**_ok(_INSTANCE_REF), **_errors("400", "401", "404", "409", "413")},
+            parameters=[_ID],
+            requestBody={"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
+        ),
+        "delete": _op(
+            "Delete the instance, its schedule and its poller state",
+            {**_ok({"type": "object"}), **_errors("401", "404")},
+            parameters=[_ID],
+        ),
+    },
+    "/instances/{id}/enabled": {
+        "put": _op("Enable the instance", {**_ok(_INSTANCE_REF), **_errors("401", "404", "409")}, parameters=[_ID]),
+        "delete": _op("Disable the instance", {**_ok(_INSTANCE_REF), **_errors("401", "404", "409")}, parameters=[_ID]),
+    },
+}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["message"],
+        "properties": {
+            "message": {"type": "string"},
+            "field": {"type": "string", "description": "dotted path of the offending field"},
+            "requestId": {"type": ["string", "null"]},
+        },
+    },
+    "InstanceInput": {
+        "type": "object",
+        "required": ["element", "name", "configuration"],
+        "properties": {
+            "element": {"type": "object", "properties": {"key": {"type": "string", "enum": ["smartrecruiters"]}}},
+            "name": {"type": "string"},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "configuration": {
+                "type": "object",
+                "required": ["api.key"],
+                "properties": {
+                    "api.key": {"type": "string"},
+                    "event.notification.enabled": {"type": ["boolean", "string"]},
+                    "event.vendor.type": {"type": "string", "enum": ["polling"]},
+                    "event.notification.callback.url": {"type": "string", "format": "uri"},
+                    "event.notification.signature.key": {"type": "string"},
+                    "event.poller.refresh_interval": {"type": ["integer", "string"]},
+                    "event.poller.configuration": {"type": ["object", "string"]},
+                },
+            },
+        },
+    },
+    "Instance": {
+        "type": "object",
+        "required": ["id", "name", "createdDate", "element", "tags", "eventsEnabled", "disabled", "valid", "configuration"],
+        "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "token": {"type": "string", "description": "only in the response to POST /instances"},
+            "createdDate": {"type": "string", "format": "date-time"},
+            "updatedDate": {"type": "string", "format": "date-time"},
+            "element": {
+                "type": "object",
+                "properties": {"key": {"type": "string"}, "name": {"type": "string"}, "hub": {"type": "string"}},
+            },
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "eventsEnabled": {"type": "boolean"},
+            "disabled": {"type": "boolean"},
+            "valid": {"type": "boolean"},
+            "notificationsSuspended": {"type": "boolean"},
+            "notificationsSuspendedReason": {"type": "string"},
+            "configuration": {"type": "object", "description": "secrets are masked as ********"},
+        },
+    },
+}
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "srevents: polling events for SmartRecruiters",
+            "version": __version__,
+            "description": "Element instances that poll SmartRecruiters and deliver signed event notifications.",
+        },
+        "paths": ROUTES,
+        "components": {
+            "schemas": SCHEMAS,
+            "responses": {
+                "Error": {
+                    "description": "An error, with a message naming what is wrong",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                }
+            },
+            "securitySchemes": {
+                "ElementsAuthorization": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "Authorization",
+                    "description": "User <user secret>, Organization <organization secret>[, Element <instance token>]",
+                }
+            },
+        },
+    }

@@ -1,0 +1,422 @@
+"""Validating an element instance: the body of `POST /instances` and the merge of a `PATCH`.
+
+One function decides what a valid instance is (`validate_instance`), so creation and every patch apply
+the same rules. Every failure is a `ValidationError` naming the field by its dotted path, e.g.
+`configuration.event.poller.refresh_interval must be a whole number of minutes between 1 and 1440, got "abc"`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from srevents.domain.java_dates import JavaDatePatternError, compile_pattern, resolve_timezone
+from srevents.domain.network_policy import CallbackUrlError, ForbiddenAddressError, check_callback_url
+from srevents.domain.poll_url import HUB_RESOURCES, PollUrlError, PollUrlTemplate, parse_poll_url
+from srevents.domain.resources import DEFAULT_POLLER_CONFIGURATION, ELEMENT_KEY, default_resource_config
+from srevents.errors import ValidationError
+
+API_KEY = "api.key"
+ENABLED = "event.notification.enabled"
+VENDOR_TYPE = "event.vendor.type"
+CALLBACK_URL = "event.notification.callback.url"
+SIGNATURE_KEY = "event.notification.signature.key"
+REFRESH_INTERVAL = "event.poller.refresh_interval"
+POLLER_CONFIGURATION = "event.poller.configuration"
+
+EVENT_KEYS = (ENABLED, VENDOR_TYPE, CALLBACK_URL, SIGNATURE_KEY, REFRESH_INTERVAL, POLLER_CONFIGURATION)
+SECRET_KEYS = (API_KEY, SIGNATURE_KEY)
+TOP_LEVEL_KEYS = ("element", "configuration", "tags", "name")
+RESOURCE_KEYS = ("url", "idField", "datesConfiguration", "pollDelay", "createdCheckTolerance")
+DATES_KEYS = (
+    "updatedDateField",
+    "updatedDateFormat",
+    "updatedDateTimezone",
+    "createdDateField",
+    "createdDateFormat",
+    "createdDateTimezone",
+)
+
+MIN_INTERVAL, MAX_INTERVAL = 1, 1440
+DEFAULT_INTERVAL = 15
+DEFAULT_POLL_DELAY = 60
+MAX_POLL_DELAY = 86_400
+MAX_NAME, MAX_TAGS, MAX_TAG, MAX_SECRET, MAX_URL = 200, 50, 100, 4096, 2048
+_DOTTED_PATH = re.compile(r"^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$")
+
+
+class Kept:
+    """Stands for a secret that a PATCH leaves as it was (its plaintext is not needed to validate)."""
+
+    def __repr__(self) -> str:
+        return "<kept secret>"
+
+
+KEPT = Kept()
+MASK = "********"
+
+
+@dataclass(frozen=True)
+class DateField:
+    field: str
+    format: str
+    timezone: str
+
+
+@dataclass(frozen=True)
+class ResourceConfig:
+    """What the poller needs to poll one resource."""
+
+    name: str
+    template: PollUrlTemplate
+    id_field: str
+    updated: DateField
+    created: DateField | None
+    poll_delay_seconds: int
+    created_check_tolerance_seconds: int
+
+
+@dataclass(frozen=True)
+class InstanceSpec:
+    """A valid instance as the caller described it; secrets are plaintext or KEPT."""
+
+    name: str
+    tags: tuple[str, ...]
+    configuration: dict[str, Any]  # normalized, without the secrets
+    secrets: dict[str, str | Kept]  # api.key and, when given, the signature key
+
+    @property
+    def events_enabled(self) -> bool:
+        return bool(self.configuration[ENABLED])
+
+    @property
+    def refresh_interval(self) -> int:
+        return int(self.configuration[REFRESH_INTERVAL])
+
+
+@dataclass(frozen=True)
+class CallbackPolicy:
+    allow_http: bool = False
+    allow_private: bool = False
+    resolver: Callable[..., Any] | None = None
+
+
+def _closest(word: str, choices: tuple[str, ...] | list[str]) -> str:
+    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f" (did you mean '{match[0]}'?)" if match else ""
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value) if not isinstance(value, str) else json.dumps(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _require_object(value: Any, field: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValidationError(field, f"must be a JSON object, got {_type_name(value)}")
+    return value
+
+
+def _type_name(value: Any) -> str:
+    return {
+        dict: "an object",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        type(None): "null",
+    }.get(type(value), type(value).__name__)
+
+
+def _string(value: Any, field: str, *, max_len: int, allow_empty: bool = False) -> str:
+    if not isinstance(value, str):
+        raise ValidationError(field, f"must be a string, got {_type_name(value)}")
+    if not allow_empty and not value.strip():
+        raise ValidationError(field, "must not be empty")
+    if len(value) > max_len:
+        raise ValidationError(field, f"must be at most {max_len} characters long")
+    return value
+
+
+def parse_bool(value: Any, field: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    raise ValidationError(field, f'must be a boolean (true/false or "true"/"false"), got {_show(value)}')
+
+
+def parse_interval(value: Any, field: str) -> int:
+    number: int | None = None
+    if isinstance(value, bool):
+        number = None
+    elif isinstance(value, int):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and re.fullmatch(r"\s*\d{1,6}\s*", value):
+        number = int(value)
+    if number is None or not MIN_INTERVAL <= number <= MAX_INTERVAL:
+        raise ValidationError(
+            field,
+            f"must be a whole number of minutes between {MIN_INTERVAL} and {MAX_INTERVAL}, got {_show(value)}",
+        )
+    return number
+
+
+def _seconds(value: Any, field: str, maximum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValidationError(field, f"must be a whole number of seconds, got {_show(value)}")
+    if isinstance(value, str):
+        if not re.fullmatch(r"\s*\d{1,6}\s*", value):
+            raise ValidationError(field, f"must be a whole number of seconds, got {_show(value)}")
+        value = int(value)
+    if not 0 <= value <= maximum:
+        raise ValidationError(field, f"must be between 0 and {maximum} seconds, got {value}")
+    return value
+
+
+def _date_field(dates: dict[str, Any], prefix: str, kind: str, *, required: bool) -> DateField | None:
+    field_key, format_key, zone_key = f"{kind}DateField", f"{kind}DateFormat", f"{kind}DateTimezone"
+    if field_key not in dates:
+        if required:
+            raise ValidationError(f"{prefix}.{field_key}", "is required")
+        for other in (format_key, zone_key):
+            if other in dates:
+                raise ValidationError(f"{prefix}.{other}", f"is given without {field_key}")
+        return None
+    name = _string(dates[field_key], f"{prefix}.{field_key}", max_len=200)
+    if not _DOTTED_PATH.match(name):
+        raise ValidationError(f"{prefix}.{field_key}", f"must be a field name or dotted path, got {_show(name)}")
+    pattern = _string(dates.get(format_key, "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"), f"{prefix}.{format_key}", max_len=200)
+    try:
+        compile_pattern(pattern)
+    except JavaDatePatternError as exc:
+        raise ValidationError(f"{prefix}.{format_key}", f"is not a usable date format: {exc}") from None
+    zone = _string(dates.get(zone_key, "GMT"), f"{prefix}.{zone_key}", max_len=100)
+    try:
+        resolve_timezone(zone)
+    except ValueError as exc:
+        raise ValidationError(f"{prefix}.{zone_key}", f"is not a known time zone: {exc}") from None
+    return DateField(name, pattern, zone)
+
+
+def _resource(name: str, raw: Any, prefix: str) -> tuple[dict[str, Any], ResourceConfig]:
+    block = _require_object(raw, prefix)
+    for key in block:
+        if key not in RESOURCE_KEYS:
+            raise ValidationError(f"{prefix}.{key}", f"is not a known setting{_closest(key, RESOURCE_KEYS)}")
+    if "url" not in block:
+        raise ValidationError(f"{prefix}.url", "is required")
+    url = _string(block["url"], f"{prefix}.url", max_len=MAX_URL)
+    try:
+        template = parse_poll_url(url)
+    except PollUrlError as exc:
+        raise ValidationError(f"{prefix}.url", str(exc)) from None
+    if template.resource != name:
+        raise ValidationError(
+            f"{prefix}.url", f"polls '{template.resource}' but is configured under '{name}': they must match"
+        )
+    id_field = _string(block.get("idField", "id"), f"{prefix}.idField", max_len=200)
+    if not _DOTTED_PATH.match(id_field):
+        raise ValidationError(f"{prefix}.idField", f"must be a field name or dotted path, got {_show(id_field)}")
+    dates_prefix = f"{prefix}.datesConfiguration"
+    dates = _require_object(block.get("datesConfiguration", {}), dates_prefix)
+    for key in dates:
+        if key not in DATES_KEYS and key != "createdCheckTolerance":
+            raise ValidationError(f"{dates_prefix}.{key}", f"is not a known setting{_closest(key, DATES_KEYS)}")
+    updated = _date_field(dates, dates_prefix, "updated", required=True)
+    created = _date_field(dates, dates_prefix, "created", required=False)
+    poll_delay = _seconds(block.get("pollDelay", DEFAULT_POLL_DELAY), f"{prefix}.pollDelay", MAX_POLL_DELAY)
+    tolerance_raw = block.get("createdCheckTolerance", dates.get("createdCheckTolerance", 0))
+    tolerance = _seconds(tolerance_raw, f"{prefix}.createdCheckTolerance", MAX_POLL_DELAY)
+    assert updated is not None
+    normalized = {
+        "url": url,
+        "idField": id_field,
+        "datesConfiguration": {k: dates[k] for k in DATES_KEYS if k in dates},
+        "pollDelay": poll_delay,
+        "createdCheckTolerance": tolerance,
+    }
+    return normalized, ResourceConfig(name, template, id_field, updated, created, poll_delay, tolerance)
+
+
+def parse_poller_configuration(raw: Any) -> dict[str, dict[str, Any]]:
+    """Validate `event.poller.configuration` (an object or a JSON-encoded string); return it normalized."""
+    field = f"configuration.{POLLER_CONFIGURATION}"
+    if raw is None:
+        raw = {name: default_resource_config(name) for name in DEFAULT_POLLER_CONFIGURATION}
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError as exc:
+            raise ValidationError(field, f"is a string but not valid JSON: {exc.args[0]}") from None
+    config = _require_object(raw, field)
+    if not config:
+        raise ValidationError(field, "must name at least one resource to poll")
+    normalized: dict[str, dict[str, Any]] = {}
+    for name, block in config.items():
+        if name not in HUB_RESOURCES:
+            known = ", ".join(HUB_RESOURCES)
+            raise ValidationError(
+                f"{field}.{name}", f"is not a resource SmartRecruiters can poll{_closest(name, list(HUB_RESOURCES))} (known: {known})"
+            )
+        normalized[name], _ = _resource(name, block, f"{field}.{name}")
+    return normalized
+
+
+def resource_configs(configuration: Mapping[str, Any]) -> list[ResourceConfig]:
+    """The poller's view of a stored (already valid) configuration."""
+    prefix = f"configuration.{POLLER_CONFIGURATION}"
+    return [_resource(name, block, f"{prefix}.{name}")[1] for name, block in configuration[POLLER_CONFIGURATION].items()]
+
+
+def _callback_url(value: Any, policy: CallbackPolicy) -> str:
+    field = f"configuration.{CALLBACK_URL}"
+    url = _string(value, field, max_len=MAX_URL)
+    try:
+        check_callback_url(
+            url, allow_http=policy.allow_http, allow_private=policy.allow_private, resolver=policy.resolver
+        )
+    except (CallbackUrlError, ForbiddenAddressError) as exc:
+        raise ValidationError(field, str(exc)) from None
+    return url
+
+
+def _secret(value: Any, field: str) -> str | Kept:
+    if isinstance(value, Kept):
+        return value
+    secret = _string(value, field, max_len=MAX_SECRET)
+    if secret == MASK:
+        raise ValidationError(field, "is the mask shown in responses, not a secret: send the real value")
+    return secret
+
+
+def validate_configuration(raw: Any, policy: CallbackPolicy) -> tuple[dict[str, Any], dict[str, str | Kept]]:
+    """Validate a whole `configuration` object. Returns (normalized non-secret settings, secrets)."""
+    config = _require_object(raw, "configuration")
+    for key in config:
+        if not isinstance(key, str) or not key:
+            raise ValidationError("configuration", "has an empty key")
+        if key.startswith("event.") and key not in EVENT_KEYS:
+            raise ValidationError(f"configuration.{key}", f"is not a known event setting{_closest(key, EVENT_KEYS)}")
+    if API_KEY not in config:
+        raise ValidationError(f"configuration.{API_KEY}", "is required (your SmartRecruiters API key)")
+    secrets: dict[str, str | Kept] = {API_KEY: _secret(config[API_KEY], f"configuration.{API_KEY}")}
+    if config.get(SIGNATURE_KEY) not in (None, ""):
+        secrets[SIGNATURE_KEY] = _secret(config[SIGNATURE_KEY], f"configuration.{SIGNATURE_KEY}")
+
+    normalized: dict[str, Any] = {}
+    for key, value in config.items():
+        if key in SECRET_KEYS or key in EVENT_KEYS:
+            continue
+        if not isinstance(value, str | int | float | bool) or value is None:
+            raise ValidationError(f"configuration.{key}", f"must be a string, number or boolean, got {_type_name(value)}")
+        normalized[key] = value
+
+    enabled = parse_bool(config.get(ENABLED, False), f"configuration.{ENABLED}")
+    normalized[ENABLED] = enabled
+    if enabled:
+        vendor_type = config.get(VENDOR_TYPE)
+        if vendor_type != "polling":
+            raise ValidationError(
+                f"configuration.{VENDOR_TYPE}",
+                f'must be "polling" when events are enabled (SmartRecruiters supports polling only), got {_show(vendor_type)}',
+            )
+        if config.get(CALLBACK_URL) in (None, ""):
+            raise ValidationError(f"configuration.{CALLBACK_URL}", "is required when events are enabled")
+    if config.get(VENDOR_TYPE) is not None:
+        if config[VENDOR_TYPE] != "polling":
+            raise ValidationError(
+                f"configuration.{VENDOR_TYPE}", f'must be "polling" (SmartRecruiters supports polling only), got {_show(config[VENDOR_TYPE])}'
+            )
+        normalized[VENDOR_TYPE] = "polling"
+    if config.get(CALLBACK_URL) not in (None, ""):
+        normalized[CALLBACK_URL] = _callback_url(config[CALLBACK_URL], policy)
+    normalized[REFRESH_INTERVAL] = parse_interval(
+        config.get(REFRESH_INTERVAL, DEFAULT_INTERVAL), f"configuration.{REFRESH_INTERVAL}"
+    )
+    normalized[POLLER_CONFIGURATION] = parse_poller_configuration(config.get(POLLER_CONFIGURATION))
+    return normalized, secrets
+
+
+def _name(value: Any) -> str:
+    return _string(value, "name", max_len=MAX_NAME)
+
+
+def _tags(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise ValidationError("tags", f"must be a list of strings, got {_type_name(value)}")
+    if len(value) > MAX_TAGS:
+        raise ValidationError("tags", f"must have at most {MAX_TAGS} entries")
+    for index, tag in enumerate(value):
+        _string(tag, f"tags[{index}]", max_len=MAX_TAG)
+    return tuple(dict.fromkeys(value))
+
+
+def _check_top_level(body: dict[str, Any], allowed: tuple[str, ...]) -> None:
+    for key in body:
+        if key not in allowed:
+            raise ValidationError(str(key), f"is not a known instance field{_closest(str(key), allowed)}")
+
+
+def validate_instance(body: Any, policy: CallbackPolicy) -> InstanceSpec:
+    """The body of `POST /instances` → a valid InstanceSpec, or a ValidationError naming the field."""
+    body = _require_object(body, "body")
+    _check_top_level(body, TOP_LEVEL_KEYS)
+    element = _require_object(body.get("element"), "element") if "element" in body else None
+    if element is None:
+        raise ValidationError("element.key", f'is required: "{ELEMENT_KEY}"')
+    if element.get("key") != ELEMENT_KEY:
+        raise ValidationError("element.key", f'must be "{ELEMENT_KEY}", the only supported element, got {_show(element.get("key"))}')
+    if "name" not in body:
+        raise ValidationError("name", "is required")
+    name = _name(body["name"])
+    tags = _tags(body.get("tags", []))
+    if "configuration" not in body:
+        raise ValidationError("configuration", f"is required (at least {API_KEY})")
+    configuration, secrets = validate_configuration(body["configuration"], policy)
+    return InstanceSpec(name, tags, configuration, secrets)
+
+
+PATCH_KEYS = ("name", "tags", "configuration")
+
+
+def merge_patch(
+    current: InstanceSpec, patch: Any, policy: CallbackPolicy
+) -> InstanceSpec:
+    """Apply a PATCH body to a stored instance and validate the result with the same rules as creation.
+
+    `configuration` keys are merged one by one; a key set to null is removed (secrets: the signature
+    key can be removed, the API key cannot). A secret sent back as the response mask is refused.
+    """
+    patch = _require_object(patch, "body")
+    if not patch:
+        raise ValidationError("body", "is empty: give name, tags or configuration keys to change")
+    _check_top_level(patch, PATCH_KEYS)
+    name = _name(patch["name"]) if "name" in patch else current.name
+    tags = _tags(patch["tags"]) if "tags" in patch else current.tags
+    configuration = dict(current.configuration)
+    configuration.update(current.secrets)
+    if "configuration" in patch:
+        changes = _require_object(patch["configuration"], "configuration")
+        for key, value in changes.items():
+            if value is None:
+                configuration.pop(key, None)
+            else:
+                configuration[key] = value
+    merged_config, secrets = validate_configuration(configuration, policy)
+    return InstanceSpec(name, tags, merged_config, secrets)
+
+
+def masked_configuration(configuration: Mapping[str, Any], secret_names: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    """The configuration as responses show it: every secret replaced by the mask."""
+    shown = dict(configuration)
+    for key in secret_names:
+        shown[key] = MASK
+    return shown

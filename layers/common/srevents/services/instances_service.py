@@ -1,0 +1,160 @@
+"""The instances use cases: create, read, change, enable/disable and delete an element instance.
+
+Every write that touches both DynamoDB and the Scheduler is ordered so that a failure part-way leaves
+nothing half-written: creation makes the schedule first and removes it again if the item cannot be
+stored; a change stores the item first and restores it if the schedule cannot follow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from srevents.adapters.accounts_store import AccountsStore
+from srevents.adapters.instances_store import InstancesStore
+from srevents.adapters.poller_state_store import PollerStateStore
+from srevents.adapters.schedules import ScheduleGateway
+from srevents.adapters.secrets import SecretBox
+from srevents.clock import Clock, iso_millis
+from srevents.domain.auth import Principal, hash_secret, new_secret, parse_authorization, same_hash
+from srevents.domain.instance import Instance, present
+from srevents.domain.instance_config import (
+    KEPT,
+    CallbackPolicy,
+    InstanceSpec,
+    merge_patch,
+    validate_instance,
+)
+from srevents.errors import Unauthorized
+from srevents.observability import logger
+
+
+@dataclass(frozen=True)
+class Caller:
+    principal: Principal
+    element_token: str | None
+
+
+class InstancesService:
+    def __init__(
+        self,
+        *,
+        instances: InstancesStore,
+        accounts: AccountsStore,
+        schedules: ScheduleGateway,
+        secret_box: SecretBox,
+        poller_state: PollerStateStore,
+        clock: Clock,
+        callback_policy: CallbackPolicy,
+    ) -> None:
+        self._instances = instances
+        self._accounts = accounts
+        self._schedules = schedules
+        self._secret_box = secret_box
+        self._poller_state = poller_state
+        self._clock = clock
+        self._policy = callback_policy
+
+    # -- who is calling -------------------------------------------------------------------------
+    def authenticate(self, authorization: str | None) -> Caller:
+        credentials = parse_authorization(authorization)
+        return Caller(self._accounts.authenticate(credentials), credentials.element_token)
+
+    def owned(self, caller: Caller, instance_id: int) -> Instance:
+        """The caller's instance; an `Element` token, when given, must be this instance's."""
+        instance = self._instances.get_owned(caller.principal.organization_id, instance_id)
+        if caller.element_token is not None and not same_hash(hash_secret(caller.element_token), instance.token_hash):
+            raise Unauthorized("the Element token does not belong to this instance")
+        return instance
+
+    # -- use cases ------------------------------------------------------------------------------
+    def create(self, caller: Caller, body: Any) -> dict[str, Any]:
+        spec = validate_instance(body, self._policy)
+        instance_id = self._instances.next_id()
+        token = new_secret()
+        now = iso_millis(self._clock.now())
+        plaintext = {name: value for name, value in spec.secrets.items() if isinstance(value, str)}
+        instance = Instance(
+            id=instance_id,
+            organization_id=caller.principal.organization_id,
+            created_by=caller.principal.user_id,
+            name=spec.name,
+            tags=spec.tags,
+            configuration=spec.configuration,
+            secret_names=tuple(plaintext),
+            secrets_ciphertext=self._secret_box.seal(instance_id, plaintext),
+            token_hash=hash_secret(token),
+            created_date=now,
+            updated_date=now,
+        )
+        schedule = instance.schedule
+        if schedule is not None:
+            self._schedules.create(schedule)
+        try:
+            self._instances.create(instance)
+        except Exception:
+            if schedule is not None:
+                self._schedules.delete(instance_id)
+            raise
+        logger.info("instance created", extra={"instance_id": instance_id, "events_enabled": instance.events_enabled})
+        return present(instance, token=token)
+
+    def list(self, caller: Caller, tag: str | None = None) -> list[dict[str, Any]]:
+        instances = self._instances.list_owned(caller.principal.organization_id)
+        if tag is not None:
+            instances = [i for i in instances if tag in i.tags]
+        return [present(i) for i in sorted(instances, key=lambda i: i.id)]
+
+    def get(self, caller: Caller, instance_id: int) -> dict[str, Any]:
+        return present(self.owned(caller, instance_id))
+
+    def patch(self, caller: Caller, instance_id: int, body: Any) -> dict[str, Any]:
+        current = self.owned(caller, instance_id)
+        spec = merge_patch(current.spec(), body, self._policy)
+        return present(self._change(current, spec, disabled=current.disabled))
+
+    def set_enabled(self, caller: Caller, instance_id: int, enabled: bool) -> dict[str, Any]:
+        current = self.owned(caller, instance_id)
+        return present(self._change(current, current.spec(), disabled=not enabled))
+
+    def delete(self, caller: Caller, instance_id: int) -> None:
+        instance = self.owned(caller, instance_id)
+        # Schedule first (no more polls), instance last: a retried DELETE finishes the job.
+        self._schedules.delete(instance_id)
+        self._poller_state.delete(instance_id)
+        self._instances.delete(instance_id)
+        logger.info("instance deleted", extra={"instance_id": instance_id})
+
+    # -- internals ------------------------------------------------------------------------------
+    def _sealed_secrets(self, current: Instance, spec: InstanceSpec) -> tuple[tuple[str, ...], bytes]:
+        changed = any(value is not KEPT for value in spec.secrets.values())
+        if not changed and set(spec.secrets) == set(current.secret_names):
+            return current.secret_names, current.secrets_ciphertext
+        existing = self._secret_box.open(current.id, current.secrets_ciphertext)
+        plaintext = {
+            name: existing[name] if value is KEPT else value
+            for name, value in spec.secrets.items()
+            if isinstance(value, str) or name in existing
+        }
+        return tuple(plaintext), self._secret_box.seal(current.id, plaintext)
+
+    def _change(self, current: Instance, spec: InstanceSpec, *, disabled: bool) -> Instance:
+        secret_names, ciphertext = self._sealed_secrets(current, spec)
+        updated = current.with_changes(
+            name=spec.name,
+            tags=spec.tags,
+            configuration=spec.configuration,
+            secret_names=secret_names,
+            secrets_ciphertext=ciphertext,
+            disabled=disabled,
+            updated_date=iso_millis(self._clock.now()),
+            version=current.version + 1,
+        )
+        self._instances.replace(updated, expected_version=current.version)
+        try:
+            self._schedules.apply(current.schedule, updated.schedule)
+        except Exception:
+            self._instances.replace(current.with_changes(version=updated.version + 1), expected_version=updated.version)
+            raise
+        logger.info("instance changed", extra={"instance_id": current.id})
+        return updated

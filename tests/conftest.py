@@ -1,0 +1,23 @@
+"""Fixtures shared by every layer of tests: fake AWS credentials, moto, the handlers, an API client."""
+
+from __future__ import annotations
+
+import os
+
+# Before anything imports boto3 or Powertools: no real AWS, no X-Ray, quiet metrics.
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SECURITY_TOKEN": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "SmartRecruitersEvents",
+        "POWERTOOLS_SERVICE_NAME": "srevents",
+    }
+)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.pop("AWS_PROFILE", None)
+
+pytest_plugins = ["tests.support.leaks", "tests.support.fixtures"]

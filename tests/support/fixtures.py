@@ -1,0 +1,76 @@
+"""moto-backed fixtures: the template's resources, the handlers loaded as Lambda loads them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from devstack.aws_resources import StackResources, create_stack_resources
+from srevents.adapters.aws import reset_clients
+from tests.support.api_client import ApiClient, Credentials
+
+LOCAL_PARAMETERS = {"AllowPrivateCallbacks": "false", "AllowHttpCallbacks": "false"}
+
+
+@pytest.fixture
+def aws() -> Iterator[StackResources]:
+    """A fresh moto account holding every stateful resource of template.yaml."""
+    with mock_aws():
+        reset_clients()
+        yield create_stack_resources(boto3.Session(region_name="us-east-1"), parameters=LOCAL_PARAMETERS)
+    reset_clients()
+
+
+@pytest.fixture
+def api(aws: StackResources, monkeypatch: pytest.MonkeyPatch) -> ApiClient:
+    """The API function as deployed: its environment from the template, called with API Gateway events."""
+    for key, value in aws.function_environment("ApiFunction").items():
+        monkeypatch.setenv(key, value)
+    return ApiClient.load(aws)
+
+
+@pytest.fixture
+def org(api: ApiClient) -> Credentials:
+    return api.create_organization("Acme")
+
+
+@pytest.fixture
+def other_org(api: ApiClient) -> Credentials:
+    return api.create_organization("Globex")
+
+
+def seed_body(**overrides: Any) -> dict[str, Any]:
+    """The seed document's `POST /instances` example body, verbatim (callback and all)."""
+    body: dict[str, Any] = {
+        "element": {"key": "smartrecruiters"},
+        "configuration": {
+            "api.key": "xxxxxxxxxxxxxxxxxxxxxxxxx",
+            "event.notification.enabled": True,
+            "event.vendor.type": "polling",
+            "event.notification.callback.url": "https://api.cloud-elements.com/elements/api-v2/events//",
+            "event.notification.signature.key": "asdfo08e$fd",
+            "event.poller.refresh_interval": "15",
+            "event.poller.configuration": {
+                "candidates": {
+                    "url": "/hubs/humancapital/candidates?where=updatedAfter='${gmtDate:yyyy-MM-dd'T'HH:mm:ss.SSS'Z'}'",
+                    "idField": "id",
+                    "datesConfiguration": {
+                        "updatedDateField": "updatedOn",
+                        "updatedDateFormat": "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'",
+                        "updatedDateTimezone": "GMT",
+                        "createdDateField": "createdOn",
+                        "createdDateFormat": "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'",
+                        "createdDateTimezone": "GMT",
+                    },
+                }
+            },
+        },
+        "tags": ["Docs"],
+        "name": "API Instance with Polling",
+    }
+    body.update(overrides)
+    return body
