@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 
 from srevents.clock import Clock
 
@@ -34,7 +35,7 @@ class RateLimited(Exception):
 @dataclass
 class _KeyState:
     tokens: float
-    refilled_at: float
+    refilled_at: datetime
     in_flight: int = 0
     candidates_in_flight: int = 0
 
@@ -87,7 +88,7 @@ class RateLimiter:
         return _headers(REQUESTS_PER_SECOND, CONCURRENT_REQUESTS)
 
     def _over_limit(self, state: _KeyState, candidates: bool) -> str | None:
-        if self.enforce_rate and state.tokens < 1 - 1e-9:
+        if self.enforce_rate and state.tokens < 1:
             return f"more than {REQUESTS_PER_SECOND} requests per second"
         if self.enforce_concurrency and state.in_flight >= CONCURRENT_REQUESTS:
             return f"more than {CONCURRENT_REQUESTS} concurrent requests"
@@ -96,11 +97,12 @@ class RateLimiter:
         return None
 
     def _refilled(self, key: str) -> _KeyState:
-        now = self._clock.now().timestamp()
+        now = self._clock.now()
         state = self._keys.get(key)
         if state is None:
             state = self._keys[key] = _KeyState(tokens=REQUESTS_PER_SECOND, refilled_at=now)
-        elapsed = max(now - state.refilled_at, 0.0)
+        # Datetime arithmetic is exact to the microsecond, unlike differences of float timestamps.
+        elapsed = max((now - state.refilled_at).total_seconds(), 0.0)
         state.tokens = min(REQUESTS_PER_SECOND, state.tokens + elapsed * REQUESTS_PER_SECOND)
         state.refilled_at = now
         return state

@@ -6,7 +6,8 @@ including the examples from the SimpleDateFormat javadoc (2001-07-04 12:08:56.23
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -30,7 +31,7 @@ def fmt(pattern: str, when: datetime = WHEN, tz: str = "GMT") -> str:
     return compile_pattern(pattern).format(when, tz)
 
 
-def parse(pattern: str, text: str, tz: str = "GMT", **kwargs) -> datetime:
+def parse(pattern: str, text: str, tz: str | tzinfo = "GMT", **kwargs: Any) -> datetime:
     return compile_pattern(pattern).parse(text, tz, **kwargs)
 
 
@@ -137,9 +138,14 @@ def test_format_accepts_a_tzinfo_and_any_aware_datetime() -> None:
     assert compile_pattern("HH:mm").format(WHEN, timezone(timedelta(hours=2))) == "12:00"
 
 
+def test_format_out_of_range_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="out of range"):
+        compile_pattern("yyyy").format(datetime.min.replace(tzinfo=UTC), "America/New_York")
+
+
 def test_format_refuses_a_naive_datetime() -> None:
     with pytest.raises(ValueError, match="naive"):
-        compile_pattern(SEED_PATTERN).format(datetime(2026, 11, 29, 10, 0))  # noqa: DTZ001
+        compile_pattern(SEED_PATTERN).format(datetime(2026, 11, 29, 10, 0))
 
 
 def test_seed_pattern_formats_like_iso_millis() -> None:
@@ -157,7 +163,8 @@ def test_parses_what_smartrecruiters_sends_with_the_seed_pattern() -> None:
 
 def test_tz_applies_when_the_text_has_no_zone() -> None:
     pattern = "yyyy-MM-dd HH:mm:ss"
-    assert parse(pattern, "2026-11-29 05:00:01", "America/New_York") == datetime(2026, 11, 29, 10, 0, 1, tzinfo=UTC)
+    in_new_york = parse(pattern, "2026-11-29 05:00:01", "America/New_York")
+    assert in_new_york == datetime(2026, 11, 29, 10, 0, 1, tzinfo=UTC)
     assert parse(pattern, "2026-07-01 14:00:00", "Europe/Paris") == datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
     assert parse(pattern, "2026-11-29 12:00:00", timezone(timedelta(hours=2))) == datetime(
         2026, 11, 29, 10, 0, tzinfo=UTC
@@ -176,7 +183,7 @@ def test_tz_applies_when_the_text_has_no_zone() -> None:
         ("yyyy-MM-dd'T'HH:mm:ss.SSS z", "2001-07-04T12:08:56.235 GMT-7:00"),
         ("yyyy-MM-dd'T'HH:mm:ss.SSS z", "2001-07-04T12:08:56.235 Pacific Daylight Time"),
         ("yyyy-MM-dd'T'HH:mm:ss.SSS Z", "2001-07-04T12:08:56.235 pdt"),
-        ("EEE, d MMM yyyy HH:mm:ss Z", "Wed, 4 Jul 2001 12:08:56 -0700"),
+        ("EEE, d MMM yyyy HH:mm:ss.SSS Z", "Wed, 4 Jul 2001 12:08:56.235 -0700"),
         ("yyyy-MM-dd'T'HH:mm:ss.SSSXXX", "2001-07-04T19:08:56.235Z"),
         ("yyyy-MM-dd'T'HH:mm:ss.SSSZ", "2001-07-04T19:08:56.235Z"),  # leniency: Java rejects Z here
         ("yyyy-MM-dd'T'HH:mm:ss.SSS z", "2001-07-04T19:08:56.235 UTC"),
@@ -184,8 +191,7 @@ def test_tz_applies_when_the_text_has_no_zone() -> None:
     ],
 )
 def test_a_zone_in_the_text_wins_over_tz(pattern: str, text: str) -> None:
-    expected = JAVADOC if ".235" in text else JAVADOC
-    assert parse(pattern, text, "Asia/Tokyo") == (expected if "56.235" in text else expected)
+    assert parse(pattern, text, "Asia/Tokyo") == JAVADOC
 
 
 @pytest.mark.parametrize(
@@ -225,18 +231,24 @@ def test_abutting_numeric_fields_read_their_widths() -> None:
 
 def test_non_abutting_fields_read_every_digit() -> None:
     assert parse("d/M/yyyy", "5/1/2026") == datetime(2026, 1, 5, tzinfo=UTC)
-    assert parse("dd/MM/yyyy", "5/1/2026") == datetime(2026, 1, 5, tzinfo=UTC)  # Java: count is a minimum
+    assert parse("dd/MM/yyyy", "5/1/2026") == datetime(2026, 1, 5, tzinfo=UTC)  # the count does not matter
     assert parse("dd/MM/yy", "29/11/2026", now=NOW) == datetime(2026, 11, 29, tzinfo=UTC)  # 4 digits: literal
 
 
 @pytest.mark.parametrize(
     ("text", "year"),
-    [("26", 2026), ("45", 2045), ("47", 1947), ("99", 1999), ("00", 2000), ("01/01/46", 2046), ("30/12/46", 1946)],
+    [
+        ("15/06/26", 2026),
+        ("15/06/45", 2045),
+        ("15/06/47", 1947),
+        ("15/06/99", 1999),
+        ("15/06/00", 2000),
+        ("01/01/46", 2046),  # 46 is the pivot: before 1946-11-29 10:00 it means 2046...
+        ("30/12/46", 1946),  # ...after it, 1946
+    ],
 )
 def test_two_digit_years_land_in_the_century_starting_80_years_ago(text: str, year: int) -> None:
-    day_month = text[:6] if "/" in text else "15/06/"
-    two_digits = text[-2:]
-    assert parse("dd/MM/yy", day_month + two_digits, now=NOW).year == year
+    assert parse("dd/MM/yy", text, now=NOW).year == year
 
 
 def test_names_are_case_insensitive_and_both_lengths_are_accepted() -> None:
@@ -245,7 +257,8 @@ def test_names_are_case_insensitive_and_both_lengths_are_accepted() -> None:
     assert parse("dd MMM yyyy", "29 November 2026") == expected
     assert parse("dd MMMM yyyy", "29 NOV 2026") == expected
     assert parse("EEEE dd MMM yyyy", "sun 29 Nov 2026") == expected
-    assert parse("EEE, dd MMM yyyy HH:mm:ss z", "Sun, 29 Nov 2026 10:00:01 GMT") == WHEN.replace(microsecond=0)
+    rfc_1123 = parse("EEE, dd MMM yyyy HH:mm:ss z", "Sun, 29 Nov 2026 10:00:01 GMT")
+    assert rfc_1123 == WHEN.replace(microsecond=0)
 
 
 def test_hours_am_pm_and_the_other_fields() -> None:
@@ -281,6 +294,7 @@ def test_blanks_before_a_field_are_skipped_as_in_java() -> None:
         (SEED_PATTERN, "2026-11-31T21:13:09.300Z", "not a date"),
         (SEED_PATTERN, "0000-01-01T00:00:00.000Z", "out of range"),
         (SEED_PATTERN, "20261-01-01T00:00:00.000Z", "out of range"),
+        ("yyyy-MM-dd'T'HH:mmXXX", "0001-01-01T00:00+05:00", "out of range"),
         (SEED_PATTERN, "２０２６-11-29T10:00:01.500Z", "expected a number"),  # noqa: RUF001 fullwidth digits
         ("EEE, dd MMM yyyy", "Mon, 29 Nov 2026", "Sunday, not a Monday"),
         ("dd MMM yyyy", "29 Nvember 2026", "month name"),
@@ -305,9 +319,8 @@ def test_partial_ignores_trailing_text_like_java_dateformat_parse() -> None:
 
 def test_an_ambiguous_local_time_is_the_earlier_instant() -> None:
     # 2026-11-01 01:30 happens twice in New York: first as EDT (05:30Z), then as EST (06:30Z).
-    assert parse("yyyy-MM-dd HH:mm", "2026-11-01 01:30", "America/New_York") == datetime(
-        2026, 11, 1, 5, 30, tzinfo=UTC
-    )
+    twice = parse("yyyy-MM-dd HH:mm", "2026-11-01 01:30", "America/New_York")
+    assert twice == datetime(2026, 11, 1, 5, 30, tzinfo=UTC)
 
 
 def test_parse_with_an_unknown_zone_is_a_value_error() -> None:
@@ -413,8 +426,8 @@ def test_unknown_zones_raise_a_clear_value_error(name: str) -> None:
 # ------------------------------------------------------------------------------------------- properties
 
 instants = st.datetimes(
-    min_value=datetime(1970, 1, 1),  # noqa: DTZ001 (hypothesis wants naive bounds)
-    max_value=datetime(2100, 12, 31),  # noqa: DTZ001
+    min_value=datetime(1970, 1, 1),  # hypothesis wants naive bounds
+    max_value=datetime(2100, 12, 31),
     timezones=st.just(UTC),
 ).map(lambda d: d.replace(microsecond=d.microsecond // 1000 * 1000))
 
@@ -426,6 +439,7 @@ ZONED_PATTERNS = [
     "EEEE d MMMM yyyy hh:mm:ss.SSS a XXX",
     "D yyyy kk:mm:ss.SSS XXX",
 ]
+ZONELESS_PATTERNS = [SEED_PATTERN, "yyyyMMddHHmmssSSS", "dd/MM/yyyy HH:mm:ss.SSS", "MMM d yyyy h:mm:ss.SSS a"]
 ZONES = ["GMT", "UTC", "America/New_York", "Europe/Paris", "Asia/Kolkata", "Australia/Sydney", "GMT-03:30"]
 
 
@@ -439,7 +453,7 @@ def test_round_trip_with_a_zone_in_the_text(when: datetime, pattern: str, tz: st
 @settings(max_examples=300)
 @given(
     when=instants,
-    pattern=st.sampled_from([SEED_PATTERN, "yyyyMMddHHmmssSSS", "dd/MM/yyyy HH:mm:ss.SSS", "MMM d yyyy h:mm:ss.SSS a"]),
+    pattern=st.sampled_from(ZONELESS_PATTERNS),
     tz=st.sampled_from(["GMT", "GMT+05:30", "-08:00"]),
 )
 def test_round_trip_without_a_zone_in_the_text(when: datetime, pattern: str, tz: str) -> None:

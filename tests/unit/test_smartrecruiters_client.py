@@ -62,10 +62,8 @@ class FakeSession:
         self.clock = clock
         self.calls: list[dict[str, Any]] = []
 
-    def get(
-        self, url: str, *, params: dict[str, str], headers: dict[str, str], timeout: Any
-    ) -> requests.Response:
-        call = {"url": url, "params": dict(params), "headers": dict(headers), "timeout": timeout}
+    def get(self, url: str, **kwargs: Any) -> requests.Response:
+        call = {"url": url, **kwargs, "params": dict(kwargs["params"]), "headers": dict(kwargs["headers"])}
         if self.clock is not None:
             call["at"] = self.clock.now()
         self.calls.append(call)
@@ -326,6 +324,15 @@ def test_paths_must_stay_on_the_configured_host(key: str, clock: RecordingClock)
     with pytest.raises(ValueError):
         make_client(key, session, clock).get_page("https://evil.example/candidates", {})
     assert session.calls == []
+
+
+def test_redirects_are_not_followed(key: str, clock: RecordingClock) -> None:
+    # Following one would send X-SmartToken to whatever host the redirect names
+    session = FakeSession([response(302, None, headers={"Location": "https://elsewhere.example/"})])
+    with pytest.raises(SmartRecruitersError) as raised:
+        make_client(key, session, clock).get_page("/jobs", {})
+    assert raised.value.status == 302
+    assert session.calls[0]["allow_redirects"] is False
 
 
 # --- client-side rate limits ----------------------------------------------------------------------

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
 import socket
+from collections.abc import Callable
 
 from srevents.adapters.accounts_store import AccountsStore
 from srevents.adapters.aws import client
 from srevents.adapters.instances_store import InstancesStore
+from srevents.adapters.notification_queue import NotificationQueue
+from srevents.adapters.poll_trigger import PollTrigger
 from srevents.adapters.poller_state_store import PollerStateStore
 from srevents.adapters.schedules import ScheduleGateway
 from srevents.adapters.secrets import SecretBox
+from srevents.adapters.smartrecruiters import SmartRecruitersClient
 from srevents.api.app import ApiServices
 from srevents.clock import Clock, SystemClock
 from srevents.domain.instance_config import CallbackPolicy
 from srevents.services.instances_service import InstancesService
+from srevents.services.poll_service import PollService
+from srevents.services.poller_control import PollerControl
 from srevents.settings import Settings
 
 API_SETTINGS = (
@@ -54,5 +61,45 @@ def instances_service(settings: Settings, clock: Clock | None = None) -> Instanc
     )
 
 
+def poller_control(settings: Settings, clock: Clock | None = None) -> PollerControl:
+    return PollerControl(
+        poller_state=PollerStateStore(client("dynamodb"), settings.poller_state_table),
+        trigger=PollTrigger(client("lambda"), settings.poll_function_arn),
+        clock=clock or SystemClock(),
+    )
+
+
 def api_services(settings: Settings, clock: Clock | None = None) -> ApiServices:
-    return ApiServices(instances=instances_service(settings, clock), max_request_bytes=settings.max_request_bytes)
+    return ApiServices(
+        instances=instances_service(settings, clock),
+        poller=poller_control(settings, clock),
+        max_request_bytes=settings.max_request_bytes,
+    )
+
+
+POLL_SETTINGS = ("instances_table", "poller_state_table", "kms_key_id", "notification_queue_url")
+
+
+def smartrecruiters_clients(settings: Settings, clock: Clock | None = None) -> Callable[[str], SmartRecruitersClient]:
+    """One client per API key per container: keep-alive connections and a shared rate limiter."""
+    clients: dict[str, SmartRecruitersClient] = {}
+
+    def for_key(api_key: str) -> SmartRecruitersClient:
+        digest = hashlib.sha256(api_key.encode()).hexdigest()
+        if digest not in clients:
+            clients[digest] = SmartRecruitersClient(api_key, settings.smartrecruiters_base_url, clock=clock)
+        return clients[digest]
+
+    return for_key
+
+
+def poll_service(settings: Settings, clock: Clock | None = None) -> PollService:
+    dynamodb = client("dynamodb")
+    return PollService(
+        instances=InstancesStore(dynamodb, settings.instances_table),
+        poller_state=PollerStateStore(dynamodb, settings.poller_state_table),
+        secret_box=SecretBox(client("kms"), settings.kms_key_id),
+        queue=NotificationQueue(client("sqs"), settings.notification_queue_url),
+        smartrecruiters=smartrecruiters_clients(settings, clock),
+        clock=clock or SystemClock(),
+    )

@@ -33,6 +33,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+
 import certifi
 from urllib3 import HTTPHeaderDict
 from urllib3.connection import HTTPConnection, HTTPSConnection
@@ -45,7 +46,6 @@ from srevents import PRODUCT, __version__
 from srevents.domain.network_policy import (
     CallbackTarget,
     CallbackUrlError,
-    ForbiddenAddressError,
     Resolver,
     check_host,
     parse_callback_url,
@@ -251,26 +251,27 @@ class CallbackSender:
 
         try:
             target = parse_callback_url(url, allow_http=True)
-        except CallbackUrlError as exc:
-            return failure(f"invalid callback URL: {exc}")
-        try:
             addresses = check_host(
                 target.host, target.port, allow_private=self._allow_private, resolver=self._resolver
             )
-        except ForbiddenAddressError as exc:
-            return failure(f"{target.host} {exc}")
+        except CallbackUrlError as exc:  # ForbiddenAddressError included
+            return failure(f"callback URL {exc}")
 
         request_headers = self._request_headers(target, headers)
         connection = self._idle_connection(target, addresses)
         if connection is not None:
             try:
-                return self._exchange(connection, target, body, request_headers, started, deadline, reused=True)
+                return self._exchange(
+                    connection, target, body, request_headers, started, deadline, reused=True
+                )
             except _StaleConnection:
                 pass  # the server closed it while it was idle: open a fresh one below
         connection_or_error = self._connect(target, addresses, deadline)
         if isinstance(connection_or_error, str):
             return failure(connection_or_error)
-        return self._exchange(connection_or_error, target, body, request_headers, started, deadline, reused=False)
+        return self._exchange(
+            connection_or_error, target, body, request_headers, started, deadline, reused=False
+        )
 
     def _request_headers(self, target: CallbackTarget, headers: dict[str, str]) -> HTTPHeaderDict:
         merged = HTTPHeaderDict({"Content-Type": "application/json"})
@@ -314,7 +315,9 @@ class CallbackSender:
         connection.route = (target.scheme, target.host, target.port, address)
         return connection
 
-    def _connect(self, target: CallbackTarget, addresses: list[str], deadline: _Deadline) -> _Connection | str:
+    def _connect(
+        self, target: CallbackTarget, addresses: list[str], deadline: _Deadline
+    ) -> _Connection | str:
         """A new connection to the first checked address that takes one, or why none did."""
         error = "no address to connect to"
         for address in addresses:
@@ -327,8 +330,8 @@ class CallbackSender:
                 connection.connect()
             except _NETWORK_ERRORS as exc:
                 connection.dispose()
-                if deadline.expired:
-                    return _deadline_message(deadline)
+                if deadline.expired or (_is_timeout(exc) and timeout < self._connect_timeout):
+                    return _deadline_message(deadline)  # the time left was shorter than a connect timeout
                 error = f"could not connect to {_endpoint(address, target.port)}: {_describe(exc, timeout)}"
                 continue
             return connection
@@ -372,7 +375,7 @@ class CallbackSender:
             _discard(connection, response)
             if not isinstance(exc, _NETWORK_ERRORS):
                 raise  # a bug, not a network problem
-            if deadline.expired:
+            if deadline.expired or _is_timeout(exc):  # socket timeouts here are set to the time left
                 error = _deadline_message(deadline)
             elif reused and status is None and isinstance(_root_cause(exc), _DROPPED):
                 raise _StaleConnection from exc
@@ -420,6 +423,14 @@ def _root_cause(exc: BaseException) -> BaseException:
     return exc
 
 
+def _is_timeout(exc: BaseException) -> bool:
+    cause = _root_cause(exc)
+    # NewConnectionError subclasses ConnectTimeoutError in urllib3, yet means "could not connect".
+    return isinstance(cause, TimeoutError | ConnectTimeoutError | ReadTimeoutError) and not isinstance(
+        cause, NewConnectionError
+    )
+
+
 def _describe(exc: BaseException, timeout: float) -> str:
     """A short reason for a failed connection or exchange; never echoes request data."""
     cause = _root_cause(exc)
@@ -430,7 +441,7 @@ def _describe(exc: BaseException, timeout: float) -> str:
     if isinstance(cause, ssl.SSLError):
         reason = cause.reason or type(cause).__name__
         return f"TLS error: {reason}"
-    if isinstance(cause, TimeoutError | ConnectTimeoutError | ReadTimeoutError):
+    if _is_timeout(cause):
         return f"timed out after {timeout:g} s"
     if isinstance(cause, ConnectionRefusedError):
         return "connection refused"

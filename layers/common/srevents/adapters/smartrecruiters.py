@@ -24,7 +24,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -78,19 +78,17 @@ class _TokenBucket:
     """
 
     rate: float
-    _available_at: float | None = None
+    _next_slot: datetime | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def acquire(self, clock: Clock) -> None:
         while True:
             with self._lock:
-                now = clock.now().timestamp()
-                # The tolerance keeps float rounding from turning into an endless run of tiny sleeps.
-                if self._available_at is None or now >= self._available_at - 1e-6:
-                    start = now if self._available_at is None else max(now, self._available_at)
-                    self._available_at = start + 1.0 / self.rate
+                now = clock.now()
+                if self._next_slot is None or now >= self._next_slot:
+                    self._next_slot = max(now, self._next_slot or now) + timedelta(seconds=1 / self.rate)
                     return
-                wait = self._available_at - now
+                wait = (self._next_slot - now).total_seconds()
             clock.sleep(wait)
 
 
@@ -150,6 +148,7 @@ class SmartRecruitersClient:
         self._timeout = (connect_timeout, read_timeout)
         self._rng = rng or random.Random()
         self._gate = _gate_for(api_key, requests_per_second)
+        self._stats_lock = threading.Lock()
         self.requests_made = 0
         self.retries = 0
 
@@ -194,24 +193,29 @@ class SmartRecruitersClient:
         headers = {"X-SmartToken": self._api_key, "Accept": "application/json", "User-Agent": USER_AGENT}
         for attempt in range(1, self._max_attempts + 1):
             self._gate.bucket.acquire(self._clock)
-            self.requests_made += 1
+            with self._stats_lock:
+                self.requests_made += 1
             try:
                 with self._gate.exclusive(path):
+                    # Redirects are not followed: requests would carry X-SmartToken to wherever they point.
                     response = self._session.get(
-                        self._base_url + path, params=query, headers=headers, timeout=self._timeout
+                        self._base_url + path,
+                        params=query,
+                        headers=headers,
+                        timeout=self._timeout,
+                        allow_redirects=False,
                     )
             except _TRANSIENT as exc:
                 error = SmartRecruitersError(None, self._redact(f"GET {path}: {type(exc).__name__}: {exc}"))
                 delay = self._backoff(attempt)
             else:
-                if response.status_code < 300:
+                if 200 <= response.status_code < 300:
                     return self._parse_json(path, response)
                 error = self._error_from(path, response)
                 if not (response.status_code == 429 or response.status_code >= 500):
                     raise error
-                delay = self._retry_after(response)
-                if delay is None:
-                    delay = self._backoff(attempt)
+                retry_after = self._retry_after(response)
+                delay = self._backoff(attempt) if retry_after is None else retry_after
             if attempt == self._max_attempts:
                 raise SmartRecruitersError(
                     error.status,
@@ -221,7 +225,8 @@ class SmartRecruitersClient:
             log.warning(
                 "SmartRecruiters GET %s failed (%s), retry %d in %.2fs", path, error.status, attempt, delay
             )
-            self.retries += 1
+            with self._stats_lock:
+                self.retries += 1
             self._clock.sleep(delay)
         raise AssertionError("unreachable")  # the loop either returns or raises
 
@@ -236,13 +241,15 @@ class SmartRecruitersClient:
     def _error_from(self, path: str, response: requests.Response) -> SmartRecruitersError:
         """The vendor error shape `{"message", "errors": [{"code", "message"}]}`, read leniently."""
         status = response.status_code
-        message, errors = "", []
+        message: str = ""
+        errors: list[dict] = []
         try:
             body = response.json()
         except ValueError:
             body = None
         if isinstance(body, dict):
-            message = body.get("message") if isinstance(body.get("message"), str) else ""
+            if isinstance(body.get("message"), str):
+                message = body["message"]
             raw = body.get("errors")
             errors = [e for e in raw if isinstance(e, dict)] if isinstance(raw, list) else []
         if not message:

@@ -12,11 +12,13 @@ from srevents.api.errors import json_response, register_error_handlers
 from srevents.api.openapi import openapi_document
 from srevents.errors import NotFound, PayloadTooLarge, ValidationError
 from srevents.services.instances_service import Caller, InstancesService
+from srevents.services.poller_control import PollerControl
 
 
 @dataclass(frozen=True)
 class ApiServices:
     instances: InstancesService
+    poller: PollerControl
     max_request_bytes: int = 64 * 1024
 
 
@@ -86,5 +88,20 @@ def create_app(services: ApiServices) -> APIGatewayRestResolver:
     def disable_instance(instance_id: str) -> Response:
         who = caller()
         return json_response(200, services.instances.set_enabled(who, _instance_id(instance_id), False))
+
+    @app.get("/instances/<instance_id>/poller")
+    def poller_status(instance_id: str) -> Response:
+        instance = services.instances.owned(caller(), _instance_id(instance_id))
+        return json_response(200, services.poller.status(instance))
+
+    @app.post("/instances/<instance_id>/events/poll")
+    def poll_now(instance_id: str) -> Response:
+        instance = services.instances.owned(caller(), _instance_id(instance_id))
+        return json_response(202, services.poller.poll_now(instance))
+
+    @app.post("/instances/<instance_id>/poller/replay")
+    def replay(instance_id: str) -> Response:
+        instance = services.instances.owned(caller(), _instance_id(instance_id))
+        return json_response(200, services.poller.replay(instance, body()))
 
     return app

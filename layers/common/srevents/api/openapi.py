@@ -71,9 +71,51 @@ ROUTES: dict[str, dict[str, Any]] = {
         "put": _op("Enable the instance", {**_ok(_INSTANCE_REF), **_errors("401", "404", "409")}, parameters=[_ID]),
         "delete": _op("Disable the instance", {**_ok(_INSTANCE_REF), **_errors("401", "404", "409")}, parameters=[_ID]),
     },
+    "/instances/{id}/poller": {
+        "get": _op(
+            "Poller state per resource: watermark, last run, records, events, last error",
+            {**_ok({"$ref": "#/components/schemas/PollerStatus"}), **_errors("401", "404")},
+            parameters=[_ID],
+        )
+    },
+    "/instances/{id}/events/poll": {
+        "post": _op(
+            "Poll now, without waiting for the schedule",
+            {**_ok({"type": "object"}, "Poll requested", "202"), **_errors("401", "404", "409")},
+            parameters=[_ID],
+        )
+    },
+    "/instances/{id}/poller/replay": {
+        "post": _op(
+            "Move watermarks back so changes since `since` are emitted again",
+            {**_ok({"type": "object"}), **_errors("400", "401", "404", "409", "413")},
+            parameters=[_ID],
+            requestBody={
+                "required": True,
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ReplayRequest"}}},
+            },
+        )
+    },
 }
 
 SCHEMAS: dict[str, Any] = {
+    "ReplayRequest": {
+        "type": "object",
+        "required": ["since"],
+        "properties": {
+            "since": {"type": "string", "format": "date-time"},
+            "resources": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        },
+    },
+    "PollerStatus": {
+        "type": "object",
+        "properties": {
+            "instanceId": {"type": "integer"},
+            "pollInProgress": {"type": "boolean"},
+            "notificationsSuspended": {"type": "boolean"},
+            "resources": {"type": "array", "items": {"type": "object"}},
+        },
+    },
     "Error": {
         "type": "object",
         "required": ["message"],

@@ -168,7 +168,7 @@ def resolve_timezone(name: str) -> tzinfo:
     date by hours without anyone noticing.
     """
     if not isinstance(name, str) or not name.strip():
-        raise ValueError(f"{name!r} is not a time zone ID (try GMT, UTC, Europe/Paris or GMT+02:00)")
+        raise ValueError(f"{name!r} names no time zone (try GMT, UTC, Europe/Paris or GMT+02:00)")
     key = name.strip()
     upper = key.upper()
     if upper == "GMT":
@@ -189,8 +189,8 @@ def resolve_timezone(name: str) -> tzinfo:
         return ZoneInfo(_JAVA_SHORT_IDS.get(key, key))
     except (ValueError, KeyError, OSError):
         raise ValueError(
-            f"{name!r} is not a known time zone ID (use an IANA name such as Europe/Paris or "
-            "America/New_York, GMT, UTC, or an offset such as GMT+02:00)"
+            f"no zone is called {name!r} (use an IANA name such as Europe/Paris or America/New_York, "
+            "GMT, UTC, or an offset such as GMT+02:00)"
         ) from None
 
 
@@ -532,9 +532,8 @@ def _local_datetime(parsed: _Parsed, year: int) -> datetime:
     try:
         day = date(year, parsed.month or 1, parsed.day or 1)
     except ValueError:
-        raise _NoMatch(
-            None, f"{year:04d}-{parsed.month or 1:02d}-{parsed.day or 1:02d} is not a date"
-        ) from None
+        shown = f"{year:04d}-{parsed.month or 1:02d}-{parsed.day or 1:02d}"
+        raise _NoMatch(None, f"{shown} is not a date") from None
     if parsed.day_of_year is not None:
         by_year_day = date(year, 1, 1) + timedelta(days=parsed.day_of_year - 1)
         if by_year_day.year != year:
@@ -556,12 +555,13 @@ def _local_datetime(parsed: _Parsed, year: int) -> datetime:
 
 
 def _to_utc(local: datetime, parsed: _Parsed, tz: str | tzinfo) -> datetime:
-    if parsed.offset is not None:
-        return local.replace(tzinfo=timezone(timedelta(minutes=parsed.offset))).astimezone(UTC)
-    zone = _zone(tz)
-    aware = local.replace(tzinfo=zone, fold=0)
-    instant = aware.astimezone(UTC)
-    if instant.astimezone(zone).replace(tzinfo=None) != local:
+    zone = _zone(tz) if parsed.offset is None else timezone(timedelta(minutes=parsed.offset))
+    try:
+        instant = local.replace(tzinfo=zone, fold=0).astimezone(UTC)
+        back = instant.astimezone(zone).replace(tzinfo=None)
+    except OverflowError:  # within hours of year 1 or 9999
+        raise _NoMatch(None, f"{local.isoformat()} is out of range") from None
+    if back != local:
         raise _NoMatch(None, f"{local.isoformat()} does not exist in {tz} (a daylight-saving gap)")
     return instant
 
@@ -603,7 +603,10 @@ class JavaDateFormat:
         """`when` (aware) as Java's `SimpleDateFormat.format` writes it with the time zone `tz`."""
         if when.tzinfo is None or when.utcoffset() is None:
             raise ValueError(f"cannot format a naive datetime ({when.isoformat()}): give it a time zone")
-        local = when.astimezone(_zone(tz))
+        try:
+            local = when.astimezone(_zone(tz))
+        except OverflowError:
+            raise ValueError(f"cannot format {when.isoformat()} in {tz}: out of range") from None
         return "".join(t.text if isinstance(t, _Literal) else _format_field(t, local) for t in self._tokens)
 
     def parse(
@@ -621,6 +624,8 @@ class JavaDateFormat:
         try:
             for index, token in enumerate(self._tokens):
                 if isinstance(token, _Literal):
+                    if pos >= len(text):
+                        raise _NoMatch(pos, f"the text ends too early (expected {token.text!r})")
                     if not text.startswith(token.text, pos):
                         raise _NoMatch(pos, f"expected {token.text!r}")
                     pos += len(token.text)
@@ -638,9 +643,8 @@ class JavaDateFormat:
         except _NoMatch as problem:
             shown = text if len(text) <= 100 else text[:100] + "..."
             where = "" if problem.position is None else f" at position {problem.position}"
-            raise ValueError(
-                f"{shown!r} does not match date pattern {self.pattern!r}{where}: {problem.why}"
-            ) from None
+            message = f"{shown!r} does not match date pattern {self.pattern!r}{where}: {problem.why}"
+            raise ValueError(message) from None
 
     def _resolve(self, parsed: _Parsed, tz: str | tzinfo, now: datetime | None) -> datetime:
         year = parsed.year
@@ -650,9 +654,8 @@ class JavaDateFormat:
         pivot = start.year % 100
         year = start.year // 100 * 100 + year + (100 if year < pivot else 0)
         instant = _to_utc(_local_datetime(parsed, year), parsed, tz)
-        if (
-            parsed.year == pivot and instant < start
-        ):  # Java: the pivot year itself may belong to the next century
+        # Java: in the pivot year itself, a date before the century start belongs to the next century.
+        if parsed.year == pivot and instant < start:
             instant = _to_utc(_local_datetime(parsed, year + 100), parsed, tz)
         return instant
 

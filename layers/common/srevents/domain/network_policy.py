@@ -135,7 +135,9 @@ def _embedded_ipv4(address: ipaddress.IPv6Address) -> tuple[str, list[ipaddress.
 
 def _as_address(ip: str | IPAddress) -> IPAddress:
     """The address itself; an IPv6 zone (`fe80::1%eth0`) does not change what it is."""
-    address = ip if isinstance(ip, ipaddress.IPv4Address | ipaddress.IPv6Address) else ipaddress.ip_address(ip)
+    address = (
+        ip if isinstance(ip, ipaddress.IPv4Address | ipaddress.IPv6Address) else ipaddress.ip_address(ip)
+    )
     if isinstance(address, ipaddress.IPv6Address) and address.scope_id:
         return ipaddress.IPv6Address(int(address))
     return address
@@ -226,7 +228,9 @@ def _check_addresses(verb: str, addresses: Sequence[str], allow_private: bool) -
             )
 
 
-def check_host(host: str, port: int, *, allow_private: bool, resolver: Resolver = socket.getaddrinfo) -> list[str]:
+def check_host(
+    host: str, port: int, *, allow_private: bool, resolver: Resolver = socket.getaddrinfo
+) -> list[str]:
     """Resolve `host` and return its addresses if every one of them may be reached.
 
     This is the delivery-time check: the caller must connect to one of the returned addresses
@@ -319,7 +323,7 @@ def _normalise_host(raw_host: str, bracketed: bool) -> str:
         except ValueError:
             raise CallbackUrlError("host is not a valid IPv6 address") from None
     try:
-        # IDNA maps look-alikes too: "ｌｏｃａｌｈｏｓｔ" and "127。0。0。1" become plain ASCII.
+        # IDNA maps look-alikes too: fullwidth letters and digits, ideographic full stops.
         host = raw_host.encode("idna").decode("ascii").lower()
     except UnicodeError:
         raise CallbackUrlError("host is not a valid host name") from None

@@ -13,7 +13,8 @@ Decisions (the hosted platform left these unwritten):
 
 * The path is `/hubs/humancapital/<resource>`; the leading slash may be omitted and one trailing slash is
   tolerated. Anything with a scheme or a host (`https://...`, `//host/...`) is refused: the host is always
-  SmartRecruiters' API, never the customer's choice. Surrounding whitespace is ignored; a fragment is refused.
+  SmartRecruiters' API, never the customer's choice. Surrounding whitespace and empty query pieces (`&&`)
+  are ignored; a fragment and control characters (raw or percent-encoded) are refused.
 * The URL is split on `?` and `&` first and each name and value is then percent-decoded once (UTF-8), so a
   `where` clause may arrive raw or URL-encoded, and `%26` inside a value stays a literal `&`. `+` is a plus
   sign, not a space (write spaces raw or as `%20`).
@@ -40,6 +41,7 @@ the caller prefixes the field's path.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 from dataclasses import dataclass
@@ -108,6 +110,7 @@ DATE_TIME_PARAMETERS = frozenset({"updatedAfter", "lastActivityAfter"})
 """Parameters the document types `format: date-time`: they must render to ISO 8601."""
 
 _PLACEHOLDERS = "${gmtDate:FORMAT}, ${date:FORMAT}, ${epoch}, ${epoch:s}, ${epoch:us}"
+_EPOCH_FORMS = "${epoch}, ${epoch:s} or ${epoch:us}"
 _EPOCH_UNITS = {"": 1000, "ms": 1000, "s": 1, "us": 1_000_000}  # per second
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _TRIAL_SINCE = datetime(2026, 11, 29, 9, 59, tzinfo=UTC)
@@ -197,9 +200,7 @@ def _placeholder(body: str) -> _Placeholder:
         return _Placeholder(name, argument, source)
     if name == "epoch":
         if colon and (not argument or argument not in _EPOCH_UNITS):
-            raise PollUrlError(
-                f"has {source} with an unknown unit (use ${{epoch}}, ${{epoch:s}} or ${{epoch:us}})"
-            )
+            raise PollUrlError(f"has {source} with an unknown unit (use {_EPOCH_FORMS})")
         return _Placeholder(name, argument, source)
     raise PollUrlError(f"has an unknown placeholder {source} (known: {_PLACEHOLDERS})")
 
@@ -234,7 +235,8 @@ def parse_poll_url(url: str) -> PollUrlTemplate:
 
 def _split(text: str, separator: str, limit: int = -1) -> list[str]:
     """Split on `separator` outside `${...}` placeholders (a Java pattern may contain `&`, `?` or `#`)."""
-    parts, pos, start = [], 0, 0
+    parts: list[str] = []
+    pos = start = 0
     while pos < len(text) and (limit < 0 or len(parts) < limit):
         if text.startswith("${", pos):
             pos = _placeholder_end(text, pos)
@@ -259,11 +261,10 @@ def _decode(text: str) -> str:
 
 def _resource(path: str) -> str:
     if "${" in path:
-        raise PollUrlError(
-            f"has a placeholder in its path ({_clip(path)}); placeholders belong in query values"
-        )
+        raise PollUrlError(f"has a placeholder in its path ({_clip(path)}): they belong in query values")
     segments = path.removeprefix("/").removesuffix("/").split("/")
-    usage = f"/hubs/{HUB}/<resource> (known: {', '.join(HUB_RESOURCES)})"
+    known = ", ".join(HUB_RESOURCES)
+    usage = f"/hubs/{HUB}/<resource> (known: {known})"
     if segments[0] != "hubs":
         raise PollUrlError(f"must be a hub path {usage}, got {_clip(path)}")
     if len(segments) < 2 or not segments[1]:
@@ -273,9 +274,7 @@ def _resource(path: str) -> str:
     if len(segments) < 3 or not segments[2]:
         raise PollUrlError(f"names no resource: use {usage}")
     if len(segments) > 3 or segments[2] not in HUB_RESOURCES:
-        raise PollUrlError(
-            f"maps to no SmartRecruiters call: {_clip(path)} (known: {', '.join(HUB_RESOURCES)})"
-        )
+        raise PollUrlError(f"maps to no SmartRecruiters call: {_clip(path)} (known: {known})")
     return segments[2]
 
 
@@ -318,9 +317,12 @@ def _check_parameter(name: str, value: str, resource: str) -> None:
         raise PollUrlError(f"sets {name}, which the poller sets itself to page through results; remove it")
     allowed = QUERY_PARAMETERS[resource]
     if name not in allowed:
+        close = [known for known in allowed if known.lower() == name.lower()]
+        close = close or difflib.get_close_matches(name, allowed, n=1)
+        hint = f"did you mean {close[0]}? " if close else ""
         raise PollUrlError(
             f"filters on {name!r}, which SmartRecruiters GET {HUB_RESOURCES[resource]} does not accept "
-            f"(it accepts: {', '.join(allowed)})"
+            f"({hint}it accepts: {', '.join(allowed)})"
         )
     if not value:
         raise PollUrlError(f"gives {name} an empty value")
@@ -408,14 +410,10 @@ def _where_field(clause: str, pos: int) -> tuple[str, int]:
     if not match:
         found = _clip(clause[pos:], 20)
         if clause.startswith("(", pos):
-            raise PollUrlError(
-                "has parentheses in its where clause, which cannot be mapped; use a=.. and b=.."
-            )
+            raise PollUrlError("has parentheses in its where clause; only 'and' can join terms")
         raise PollUrlError(f"has {found!r} in its where clause where a field name was expected")
     if match.group(0).lower() == "not":
-        raise PollUrlError(
-            "has 'not' in its where clause, which cannot be mapped to a SmartRecruiters parameter"
-        )
+        raise PollUrlError("has 'not' in its where clause, which SmartRecruiters cannot be asked")
     return match.group(0), match.end()
 
 

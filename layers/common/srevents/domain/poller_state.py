@@ -1,0 +1,162 @@
+"""Per-resource poller state and its compact encoding.
+
+- `watermark`: the start of the last complete poll; the next poll looks for changes after it.
+- `remembered`: versions already emitted whose updated date is still inside the lookback window, so
+  the overlap of consecutive polls (and the retry of a failed one) never emits a version twice.
+- `pending`: the plan of a poll that was about to enqueue: notification ids and their versions. If the
+  poll dies before it commits, the next run enqueues exactly these notifications again (same ids)
+  before anything new, so a crash causes at most a re-send of the same notification, never a version
+  under a new id.
+- `cursor`: where a poll that ran short of time stopped (page cursor and that poll's start).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import struct
+import zlib
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from srevents.clock import from_millis, iso_millis, to_millis
+
+_VERSION = struct.Struct(">8sq")
+
+
+@dataclass(frozen=True)
+class PendingNotification:
+    id: str
+    versions: tuple[bytes, ...]
+
+
+@dataclass(frozen=True)
+class Cursor:
+    page_id: str
+    run_start: datetime
+
+
+@dataclass(frozen=True)
+class ResourceState:
+    watermark: datetime | None = None
+    remembered: dict[bytes, int] = field(default_factory=dict)  # version → updated ms
+    pending: tuple[PendingNotification, ...] = ()
+    cursor: Cursor | None = None
+    replay_generation: int = 0
+    last_run_started: str | None = None
+    last_run_finished: str | None = None
+    last_result: str | None = None  # ok | partial | error
+    last_error: str | None = None
+    consecutive_failures: int = 0
+    pages: int = 0
+    records_read: int = 0
+    events_emitted: int = 0
+    notifications_enqueued: int = 0
+    skipped_unreadable: int = 0
+    last_success: str | None = None
+
+    def with_changes(self, **changes: Any) -> ResourceState:
+        return replace(self, **changes)
+
+    def remember(self, versions: dict[bytes, int], keep_after: datetime) -> dict[bytes, int]:
+        """Remembered versions plus `versions`, forgetting those at or before `keep_after`."""
+        bound = to_millis(keep_after)
+        merged = {**self.remembered, **versions}
+        return {v: ms for v, ms in merged.items() if ms > bound}
+
+
+def _pack_versions(versions: dict[bytes, int]) -> bytes:
+    return zlib.compress(b"".join(_VERSION.pack(v, ms) for v, ms in sorted(versions.items())))
+
+
+def _unpack_versions(blob: bytes | None) -> dict[bytes, int]:
+    if not blob:
+        return {}
+    raw = zlib.decompress(blob)
+    return {v: ms for v, ms in _VERSION.iter_unpack(raw)}
+
+
+def _pack_pending(pending: tuple[PendingNotification, ...]) -> bytes:
+    data = [{"id": p.id, "v": base64.b64encode(b"".join(p.versions)).decode()} for p in pending]
+    return zlib.compress(json.dumps(data, separators=(",", ":")).encode())
+
+
+def _unpack_pending(blob: bytes | None) -> tuple[PendingNotification, ...]:
+    if not blob:
+        return ()
+    out = []
+    for entry in json.loads(zlib.decompress(blob)):
+        raw = base64.b64decode(entry["v"])
+        out.append(PendingNotification(entry["id"], tuple(raw[i : i + 8] for i in range(0, len(raw), 8))))
+    return tuple(out)
+
+
+_COUNTERS = (
+    "replay_generation",
+    "consecutive_failures",
+    "pages",
+    "records_read",
+    "events_emitted",
+    "notifications_enqueued",
+    "skipped_unreadable",
+)
+_TEXTS = ("last_run_started", "last_run_finished", "last_result", "last_error", "last_success")
+
+
+def encode_state(state: ResourceState) -> dict[str, Any]:
+    """Plain values for DynamoDB (binary blobs for the version sets)."""
+    item: dict[str, Any] = {name: getattr(state, name) for name in _COUNTERS}
+    item.update({name: getattr(state, name) for name in _TEXTS if getattr(state, name) is not None})
+    if state.watermark is not None:
+        item["watermark"] = iso_millis(state.watermark)
+    if state.remembered:
+        item["remembered"] = _pack_versions(state.remembered)
+    if state.pending:
+        item["pending"] = _pack_pending(state.pending)
+    if state.cursor is not None:
+        item["cursor"] = {"pageId": state.cursor.page_id, "runStart": to_millis(state.cursor.run_start)}
+    return item
+
+
+def decode_state(item: dict[str, Any] | None) -> ResourceState:
+    if not item:
+        return ResourceState()
+    cursor = item.get("cursor")
+    watermark = item.get("watermark")
+    return ResourceState(
+        watermark=datetime.fromisoformat(watermark.replace("Z", "+00:00")) if watermark else None,
+        remembered=_unpack_versions(item.get("remembered")),
+        pending=_unpack_pending(item.get("pending")),
+        cursor=Cursor(cursor["pageId"], from_millis(cursor["runStart"])) if cursor else None,
+        **{name: int(item.get(name, 0)) for name in _COUNTERS},
+        **{name: item.get(name) for name in _TEXTS},
+    )
+
+
+def encode_pending(pending: tuple[PendingNotification, ...]) -> bytes:
+    return _pack_pending(pending)
+
+
+def present_state(resource: str, state: ResourceState) -> dict[str, Any]:
+    """What `GET /instances/{id}/poller` shows for one resource."""
+    return {
+        "resource": resource,
+        "watermark": iso_millis(state.watermark) if state.watermark else None,
+        "lastRunStarted": state.last_run_started,
+        "lastRunFinished": state.last_run_finished,
+        "lastResult": state.last_result,
+        "lastSuccess": state.last_success,
+        "pages": state.pages,
+        "recordsRead": state.records_read,
+        "eventsEmitted": state.events_emitted,
+        "notificationsEnqueued": state.notifications_enqueued,
+        "skippedUnreadable": state.skipped_unreadable,
+        "lastError": state.last_error,
+        "consecutiveFailures": state.consecutive_failures,
+        "resumesFromCursor": state.cursor is not None,
+        "pendingNotifications": len(state.pending),
+        "rememberedVersions": len(state.remembered),
+        "replayGeneration": state.replay_generation,
+    }
+

@@ -1,0 +1,276 @@
+"""Poll one instance (SPEC §3): read SmartRecruiters from the watermark, enqueue notifications, then commit.
+
+Per resource, in order:
+1. take the instance's lease (a second poll exits quietly) and read the state;
+2. read every page of changes since the watermark minus the lookback (stopping early, with a cursor, if
+   the Lambda is close to its timeout);
+3. turn records into events (drop too old, too new, already emitted), oldest first;
+4. rebuild any notifications a crashed poll had planned (same ids), then group the new events;
+5. save the plan, enqueue everything, and only then move the watermark (the commit).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from srevents.adapters.instances_store import InstancesStore
+from srevents.adapters.notification_queue import NotificationQueue, QueueMessage
+from srevents.adapters.poller_state_store import LeaseLost, PollerStateStore
+from srevents.adapters.secrets import SecretBox
+from srevents.adapters.smartrecruiters import SmartRecruitersAuthError, SmartRecruitersError
+from srevents.clock import Clock, iso_millis, to_millis
+from srevents.domain import notifications
+from srevents.domain.changes import Event, detect_changes, lower_bound
+from srevents.domain.instance import Instance
+from srevents.domain.instance_config import API_KEY, ResourceConfig, resource_configs
+from srevents.domain.notifications import InstanceContext, Notification
+from srevents.domain.poller_state import Cursor, PendingNotification, ResourceState
+from srevents.observability import logger
+
+PageSource = Callable[[str], Any]  # api key → SmartRecruiters client
+
+
+@dataclass
+class ResourceOutcome:
+    resource: str
+    result: str
+    pages: int = 0
+    records_read: int = 0
+    events: int = 0
+    notifications: int = 0
+    error: str | None = None
+
+
+@dataclass
+class PollOutcome:
+    instance_id: int
+    status: str  # polled | skipped
+    reason: str | None = None
+    resources: list[ResourceOutcome] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PollLimits:
+    lease_seconds: int = 900
+    min_remaining_ms_for_page: int = 30_000
+
+
+class PollService:
+    def __init__(
+        self,
+        *,
+        instances: InstancesStore,
+        poller_state: PollerStateStore,
+        secret_box: SecretBox,
+        queue: NotificationQueue,
+        smartrecruiters: PageSource,
+        clock: Clock,
+        limits: PollLimits | None = None,
+    ) -> None:
+        self._instances = instances
+        self._state = poller_state
+        self._secrets = secret_box
+        self._queue = queue
+        self._sr = smartrecruiters
+        self._clock = clock
+        self._limits = limits or PollLimits()
+
+    def poll(self, instance_id: int, remaining_ms: Callable[[], int]) -> PollOutcome:
+        instance = self._instances.get(instance_id)
+        skip = _skip_reason(instance)
+        if skip:
+            logger.info("poll skipped", extra={"instance_id": instance_id, "reason": skip})
+            return PollOutcome(instance_id, "skipped", skip)
+        assert instance is not None
+
+        now = self._clock.now()
+        owner = uuid.uuid4().hex
+        lease_ms = min(self._limits.lease_seconds * 1000, remaining_ms() + 60_000)
+        snapshot = self._state.acquire(instance_id, owner, to_millis(now), to_millis(now) + lease_ms)
+        if snapshot is None:
+            logger.info("poll skipped: another poll holds the lease", extra={"instance_id": instance_id})
+            return PollOutcome(instance_id, "skipped", "lease held")
+
+        outcome = PollOutcome(instance_id, "polled")
+        configs = resource_configs(instance.configuration)
+        try:
+            api_key = self._secrets.open(instance_id, instance.secrets_ciphertext)[API_KEY]
+            client = self._sr(api_key)
+            for index, config in enumerate(configs):
+                state = snapshot.resources.get(config.name, ResourceState())
+                last = index == len(configs) - 1
+                outcome.resources.append(self._poll_resource(instance, config, state, client, owner, remaining_ms, last))
+        except LeaseLost:
+            logger.warning("poll lost its lease; stopping", extra={"instance_id": instance_id})
+            return outcome
+        except BaseException:
+            self._state.release(instance_id, owner)
+            raise
+        return outcome
+
+    # -- one resource ---------------------------------------------------------------------------
+    def _poll_resource(
+        self,
+        instance: Instance,
+        config: ResourceConfig,
+        state: ResourceState,
+        client: Any,
+        owner: str,
+        remaining_ms: Callable[[], int],
+        release: bool,
+    ) -> ResourceOutcome:
+        started = self._clock.now()
+        run_start = state.cursor.run_start if state.cursor else started
+        watermark = state.watermark or _parse_iso(instance.created_date)
+        log = {"instance_id": instance.id, "resource": config.name}
+        try:
+            records, pages, next_page = self._read(config, watermark, state.cursor, client, remaining_ms)
+            changes = detect_changes(
+                records,
+                config,
+                watermark=watermark,
+                poll_start=run_start,
+                remembered=frozenset(v for v in state.remembered if v not in _pending_versions(state)),
+            )
+            planned, fresh = self._plan(instance, config.name, state.pending, changes.events, started)
+            if fresh:
+                pending = state.pending + tuple(PendingNotification(n.id, tuple(n.versions)) for n in fresh)
+                self._state.save(instance.id, owner, config.name, state.with_changes(pending=pending), release=False)
+            to_send = planned + fresh
+            self._queue.send([_message(instance.id, n, state.replay_generation) for n in to_send])
+        except Exception as error:  # recorded in the poller state; re-raised unless SmartRecruiters failed
+            if isinstance(error, LeaseLost):
+                raise
+            reason = _reason(error)
+            failed = state.with_changes(
+                last_run_started=iso_millis(started),
+                last_run_finished=iso_millis(self._clock.now()),
+                last_result="error",
+                last_error=reason,
+                consecutive_failures=state.consecutive_failures + 1,
+            )
+            self._state.save(instance.id, owner, config.name, failed, release=release)
+            logger.warning("poll failed", extra={**log, "error": reason})
+            if not isinstance(error, SmartRecruitersError):
+                raise
+            return ResourceOutcome(config.name, "error", error=reason)
+
+        emitted = {e.version: e.updated_ms for n in to_send for e in n.events}
+        complete = next_page is None
+        new_watermark = run_start if complete else watermark
+        committed = state.with_changes(
+            watermark=new_watermark,
+            remembered=state.remember(emitted, keep_after=lower_bound(new_watermark, config.poll_delay_seconds)),
+            pending=(),
+            cursor=None if complete else Cursor(next_page, run_start),
+            last_run_started=iso_millis(started),
+            last_run_finished=iso_millis(self._clock.now()),
+            last_result="ok" if complete else "partial",
+            last_error=None,
+            last_success=iso_millis(started),
+            consecutive_failures=0,
+            pages=pages,
+            records_read=changes.records_read,
+            events_emitted=len(emitted),
+            notifications_enqueued=len(to_send),
+            skipped_unreadable=changes.skipped_unreadable,
+        )
+        self._state.save(instance.id, owner, config.name, committed, release=release)
+        logger.info(
+            "poll committed",
+            extra={**log, "pages": pages, "records": changes.records_read, "events": len(emitted), "complete": complete},
+        )
+        return ResourceOutcome(
+            config.name, committed.last_result or "ok", pages, changes.records_read, len(emitted), len(to_send)
+        )
+
+    def _read(
+        self,
+        config: ResourceConfig,
+        watermark: datetime,
+        cursor: Cursor | None,
+        client: Any,
+        remaining_ms: Callable[[], int],
+    ) -> tuple[list[dict[str, Any]], int, str | None]:
+        """Every page from the lookback bound (or the cursor) to the last, unless time runs short."""
+        params = config.template.render(lower_bound(watermark, config.poll_delay_seconds))
+        records: list[dict[str, Any]] = []
+        pages = 0
+        page_id = cursor.page_id if cursor else None
+        while True:
+            page = client.get_page(config.template.path, params, page_id=page_id)
+            pages += 1
+            records.extend(page.records)
+            page_id = page.next_page_id
+            if page_id is None:
+                return records, pages, None
+            if remaining_ms() < self._limits.min_remaining_ms_for_page:
+                return records, pages, page_id
+
+    def _plan(
+        self,
+        instance: Instance,
+        object_type: str,
+        pending: tuple[PendingNotification, ...],
+        events: list[Event],
+        poll_date: datetime,
+    ) -> tuple[list[Notification], list[Notification]]:
+        """(planned notifications rebuilt with their ids, new notifications for everything else)."""
+        ctx = InstanceContext(instance.id, instance.organization_id, instance.created_by, instance.name, instance.tags)
+        by_version = {e.version: e for e in events}
+        planned: list[Notification] = []
+        for plan in pending:
+            found = [by_version.pop(v) for v in plan.versions if v in by_version]
+            if found:
+                planned.append(notifications.rebuild(ctx, object_type, plan.id, found, poll_date))
+        rest = [e for e in events if e.version in by_version]
+        return planned, notifications.build(ctx, object_type, rest, poll_date)
+
+
+def _pending_versions(state: ResourceState) -> set[bytes]:
+    return {v for plan in state.pending for v in plan.versions}
+
+
+def _skip_reason(instance: Instance | None) -> str | None:
+    if instance is None:
+        return "no such instance"
+    if instance.disabled:
+        return "instance disabled"
+    if not instance.events_enabled:
+        return "events not enabled"
+    if instance.notifications_suspended:
+        return "notifications suspended"
+    return None
+
+
+def _message(instance_id: int, notification: Notification, generation: int) -> QueueMessage:
+    return QueueMessage(
+        body=notification.body.decode("utf-8"),
+        group_id=str(instance_id),
+        # A deliberate replay (a new generation) must not be swallowed by SQS's deduplication window.
+        deduplication_id=f"{notification.id}:{generation}",
+        attributes={
+            "instanceId": str(instance_id),
+            "notificationId": notification.id,
+            "objectType": notification.object_type,
+            "eventCount": str(len(notification.events)),
+            "generation": str(generation),
+        },
+    )
+
+
+def _reason(error: BaseException) -> str:
+    if isinstance(error, SmartRecruitersAuthError):
+        return f"SmartRecruiters refused the API key: {error}"
+    if isinstance(error, SmartRecruitersError):
+        return f"SmartRecruiters request failed: {error}"
+    return f"{type(error).__name__}: {error}"[:500]
+
+
+def _parse_iso(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+

@@ -1,0 +1,364 @@
+"""The poller against moto and the SmartRecruiters simulator, on a manual clock."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from datetime import timedelta
+
+from srevents.clock import iso_millis
+from tests.support.poll_harness import PollHarness
+
+
+def keys(events: list[dict]) -> list[tuple[str, str]]:
+    return [(e["objectId"], e["date"]) for e in events]
+
+
+def test_no_changes_no_notification(harness: PollHarness) -> None:
+    instance = harness.create_instance()
+    harness.clock.advance(60)
+
+    outcome = harness.poll(instance)
+
+    assert outcome.resources[0].result == "ok"
+    assert harness.drain() == []
+
+
+def test_new_records_are_created_events(harness: PollHarness) -> None:
+    instance = harness.create_instance()
+    harness.clock.advance(5)
+    created = [harness.store.create_candidate(firstName=f"C{i}") for i in range(3)]
+    harness.clock.advance(60)
+
+    harness.poll(instance)
+
+    events = harness.events(harness.drain())
+    assert sorted(e["objectId"] for e in events) == sorted(c["id"] for c in created)
+    assert {e["eventType"] for e in events} == {"CREATED"}
+
+
+def test_updated_records_are_updated_events(harness: PollHarness) -> None:
+    harness.clock.advance(-3600)
+    old = harness.store.create_candidate(firstName="Old")
+    harness.clock.advance(3600)
+    instance = harness.create_instance()
+    harness.clock.advance(10)
+    harness.store.update_candidate(old["id"], firstName="Renamed")
+    harness.clock.advance(60)
+
+    harness.poll(instance)
+
+    events = harness.events(harness.drain())
+    assert [(e["objectId"], e["eventType"]) for e in events] == [(old["id"], "UPDATED")]
+
+
+def test_created_then_updated_since_last_poll_is_created(harness: PollHarness) -> None:
+    instance = harness.create_instance()
+    harness.clock.advance(60)
+    harness.poll(instance)
+    harness.clock.advance(10)
+    candidate = harness.store.create_candidate(firstName="New")
+    harness.clock.advance(30)
+    harness.store.update_candidate(candidate["id"], firstName="Newer")
+    harness.clock.advance(60)
+
+    harness.poll(instance)
+
+    events = harness.events(harness.drain())
+    assert [(e["objectId"], e["eventType"]) for e in events] == [(candidate["id"], "CREATED")]
+
+
+def test_many_records_over_unsorted_pages_each_exactly_once_in_order(harness: PollHarness) -> None:
+    instance = harness.create_instance()
+    created = []
+    for i in range(260):
+        harness.clock.advance(0.25)
+        created.append(harness.store.create_candidate(firstName=f"C{i}"))
+    harness.clock.advance(60)
+
+    outcome = harness.poll(instance)
+
+    assert outcome.resources[0].pages == 3
+    notifications = harness.drain()
+    events = harness.events(notifications)
+    assert Counter(e["objectId"] for e in events) == Counter(c["id"] for c in created)
+    assert all(len(n["message"]["events"]) <= 10 for n in notifications)
+    dates = [e["date"] for e in events]
+    assert dates == sorted(dates)
+    assert len({n["id"] for n in notifications}) == len(notifications)
+
+
+def test_record_updated_after_poll_start_waits_for_the_next_poll(harness: PollHarness) -> None:
+    instance = harness.create_instance()
+    harness.clock.advance(30)
+    early = harness.store.create_candidate(firstName="Early")
+    late = harness.store.create_candidate(firstName="Late")
+    harness.clock.advance(30)
+    poll_start = harness.clock.now()
+    # SmartRecruiters shows a change stamped just after this poll began (it raced the poll).
+    harness.store.update_candidate(late["id"], updatedOn=iso_millis(poll_start + timedelta(seconds=1)))
+
+    harness.poll(instance)
+    first = harness.events(harness.drain())
+    harness.clock.advance(120)
+    harness.poll(instance)
+    second = harness.events(harness.drain())
+
+    assert [e["objectId"] for e in first] == [early["id"]]
+    assert [e["objectId"] for e in second] == [late["id"]]
+
+
+def test_overlapping_lookback_over_three_polls_emits_no_duplicate(harness: PollHarness) -> None:
+    instance = harness.create_instance()
+    changes = []
+    for _ in range(3):
+        harness.clock.advance(20)
+        changes.append(harness.store.create_candidate())
+        harness.clock.advance(20)
+        harness.store.update_candidate(changes[-1]["id"], firstName="x")
+        harness.poll(instance)  # lookback (60 s) is longer than the gap between polls (40 s)
+
+    events = harness.events(harness.drain())
+    assert Counter(keys(events)).most_common(1)[0][1] == 1
+    assert {e["objectId"] for e in events} == {c["id"] for c in changes}
+
+
+def test_failure_on_page_two_keeps_watermark_and_retry_emits_each_change_once(harness: PollHarness) -> None:
+    instance = harness.create_instance()
+    harness.clock.advance(60)
+    harness.poll(instance)
+    before = harness.state(instance)["candidates"].watermark
+    created = []
+    for _ in range(150):
+        harness.clock.advance(0.2)
+        created.append(harness.store.create_candidate())
+    harness.clock.advance(60)
+
+    original = harness.poller._sr
+
+    def failing_on_page_two(api_key: str):
+        client = original(api_key)
+
+        class FailSecondPage:
+            calls = 0
+
+            def get_page(self, *args, **kwargs):
+                FailSecondPage.calls += 1
+                if FailSecondPage.calls == 2:
+                    harness.store.fail_next(20, status=500)
+                return client.get_page(*args, **kwargs)
+
+        return FailSecondPage()
+
+    harness.poller._sr = failing_on_page_two
+    outcome = harness.poll(instance)
+    harness.store.clear_faults()
+    harness.poller._sr = original
+
+    assert outcome.resources[0].result == "error"
+    state = harness.state(instance)["candidates"]
+    assert state.watermark == before
+    assert state.last_result == "error" and state.consecutive_failures == 1
+    assert harness.drain() == []
+
+    harness.clock.advance(60)
+    harness.poll(instance)
+    events = harness.events(harness.drain())
+    assert Counter(e["objectId"] for e in events) == Counter(c["id"] for c in created)
+    assert harness.state(instance)["candidates"].consecutive_failures == 0
+
+
+def test_burst_of_429_backs_off_then_succeeds(harness: PollHarness) -> None:
+    instance = harness.create_instance()
+    harness.clock.advance(10)
+    candidate = harness.store.create_candidate()
+    harness.clock.advance(60)
+    harness.store.fail_next(3, status=429)
+    before = harness.clock.now()
+
+    outcome = harness.poll(instance)
+
+    assert outcome.resources[0].result == "ok"
+    assert harness.clock.now() > before  # the client slept (on the manual clock) between attempts
+    assert [e["objectId"] for e in harness.events(harness.drain())] == [candidate["id"]]
+
+
+def test_bad_api_key_marks_poller_error_and_keeps_watermark(harness: PollHarness) -> None:
+    instance = harness.create_instance(**{"api.key": "revoked-key-000"})
+    harness.clock.advance(60)
+
+    outcome = harness.poll(instance)
+
+    assert outcome.resources[0].result == "error"
+    state = harness.state(instance)["candidates"]
+    assert state.watermark is None
+    assert "401" in state.last_error and "API key" in state.last_error
+    assert "revoked-key-000" not in state.last_error
+
+
+def test_two_simultaneous_polls_only_one_runs(harness: PollHarness) -> None:
+    instance = harness.create_instance()
+    harness.clock.advance(10)
+    harness.store.create_candidate()
+    harness.clock.advance(60)
+    harness.store.add_latency(0.3)
+    outcomes = []
+
+    def run() -> None:
+        outcomes.append(harness.poll(instance))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(o.status for o in outcomes) == ["polled", "skipped"]
+    assert len(harness.events(harness.drain())) == 1
+
+
+def test_jobs_and_users_resources(harness: PollHarness) -> None:
+    from srevents.domain.resources import default_resource_config
+
+    instance = harness.create_instance(
+        **{
+            "event.poller.configuration": {
+                "jobs": default_resource_config("jobs"),
+                "users": default_resource_config("users"),
+            }
+        }
+    )
+    harness.clock.advance(10)
+    job = harness.store.create_job(title="Engineer")
+    user = harness.store.create_user(firstName="Uma")
+    harness.clock.advance(60)
+
+    outcome = harness.poll(instance)
+
+    assert [r.result for r in outcome.resources] == ["ok", "ok"]
+    events = harness.events(harness.drain())
+    assert {(e["objectType"], e["objectId"], e["eventType"]) for e in events} == {
+        ("jobs", job["id"], "CREATED"),
+        ("users", user["id"], "UPDATED"),  # users carry no creation date
+    }
+
+
+def test_notification_body_matches_the_contract(harness: PollHarness) -> None:
+    instance = harness.create_instance()
+    harness.clock.advance(10)
+    candidate = harness.store.create_candidate(firstName="Ann")
+    harness.clock.advance(60)
+    poll_start = harness.clock.now()
+
+    harness.poll(instance)
+
+    [notification] = harness.drain()
+    assert notification["_attributes"]["instanceId"] == str(instance)
+    assert notification["_attributes"]["notificationId"] == notification["id"]
+    assert notification["topic"] == f"instance-{instance}-smartrecruiters-events"
+    assert notification["action"] == "create"
+    assert notification["severity"] == "medium"
+    assert notification["createdDate"] == iso_millis(poll_start)
+    message = notification["message"]
+    assert message["elementKey"] == "smartrecruiters"
+    assert message["eventId"] == notification["id"]
+    assert message["instanceId"] == instance and message["instance_id"] == instance
+    assert message["accountId"] == message["companyId"] == harness.caller.principal.organization_id
+    assert message["userId"] == harness.caller.principal.user_id
+    assert message["instanceName"] == "API Instance with Polling"
+    assert message["instanceTags"] == ["Docs"]
+    assert message["raw"]["objectType"] == "candidates"
+    assert message["raw"]["pollDate"] == int(poll_start.timestamp() * 1000)
+    assert [r["id"] for r in message["raw"]["candidates"]] == [candidate["id"]]
+    assert message["raw"]["candidates"][0] == harness.store.records("candidates")[0]
+    [event] = message["events"]
+    assert event == {
+        "eventType": "CREATED",
+        "objectId": candidate["id"],
+        "objectType": "candidates",
+        "elementKey": "smartrecruiters",
+        "hubKey": "humancapital",
+        "date": candidate["updatedOn"],
+        "pollDate": iso_millis(poll_start),
+    }
+
+
+def test_crash_after_plan_resends_same_ids_and_nothing_new_under_other_ids(harness: PollHarness) -> None:
+    instance = harness.create_instance()
+    harness.clock.advance(10)
+    for _ in range(25):
+        harness.store.create_candidate()
+    harness.clock.advance(60)
+    queue = harness.poller._queue
+    original_send = queue.send
+
+    def crash_after_first_batch(messages):
+        original_send(messages[:1])
+        raise RuntimeError("Lambda timed out")
+
+    queue.send = crash_after_first_batch
+    try:
+        harness.poll(instance)
+    except RuntimeError:
+        pass
+    queue.send = original_send
+    first = harness.drain()
+    harness.clock.advance(30)
+    late = harness.store.create_candidate()  # a new change before the retry
+    harness.clock.advance(60)
+
+    harness.poll(instance)
+
+    second = harness.drain()
+    assert len(first) == 1
+    resent = [n for n in second if n["id"] == first[0]["id"]]
+    assert resent == [] or keys(resent[0]["message"]["events"]) == keys(first[0]["message"]["events"])
+    every_version = keys(harness.events(first + [n for n in second if n["id"] != first[0]["id"]]))
+    assert Counter(every_version).most_common(1)[0][1] == 1
+    assert len(every_version) == 26
+    assert late["id"] in {e["objectId"] for e in harness.events(second)}
+
+
+def test_time_budget_stops_between_pages_and_next_run_resumes(harness: PollHarness) -> None:
+    instance = harness.create_instance()
+    created = []
+    for _ in range(230):
+        harness.clock.advance(0.1)
+        created.append(harness.store.create_candidate())
+    harness.clock.advance(60)
+
+    first = harness.poll(instance, remaining_ms=10_000)  # below the 30 s needed to start another page
+    state = harness.state(instance)["candidates"]
+    assert first.resources[0].result == "partial" and first.resources[0].pages == 1
+    assert state.cursor is not None and state.watermark < state.cursor.run_start  # not moved yet
+
+    harness.clock.advance(60)
+    second = harness.poll(instance)
+    assert second.resources[0].result == "ok"
+    events = harness.events(harness.drain())
+    assert Counter(e["objectId"] for e in events) == Counter(c["id"] for c in created)
+
+
+def test_unreadable_dates_are_skipped_and_counted(harness: PollHarness) -> None:
+    instance = harness.create_instance()
+    harness.clock.advance(10)
+    harness.store.create_candidate()
+    original = harness.poller._sr
+
+    class NoDates:
+        def __init__(self, client):
+            self.client = client
+
+        def get_page(self, *args, **kwargs):
+            page = self.client.get_page(*args, **kwargs)
+            for record in page.records:
+                record["updatedOn"] = "not a date"
+            return page
+
+    harness.poller._sr = lambda key: NoDates(original(key))
+    harness.clock.advance(60)
+    outcome = harness.poll(instance)
+    assert outcome.resources[0].result == "ok"
+    assert harness.state(instance)["candidates"].skipped_unreadable == 1
+    assert harness.drain() == []
+
