@@ -50,7 +50,7 @@ Control endpoints (unauthenticated; JSON bodies; errors in the vendor shape, 400
     POST   /_simulator/faults                  {"count": 1, "status": 500, "pathPrefix": null,
                                                 "retryAfter": null}; status 0 drops the connection  201
     POST   /_simulator/latency                 {"seconds": 0.5, "pathPrefix": null}             201
-    DELETE /_simulator/faults                  clears faults and latency                        200
+    DELETE /_simulator/faults                  clears faults and latency (and cuts it short)    200
     GET    /_simulator/rate-limits             {"perSecond": true, "concurrency": true}
     PUT    /_simulator/rate-limits             same body, either key optional                  200 settings
     GET    /_simulator/counters                {"requests": {path: n}, "responses": {status: n}}
@@ -58,7 +58,8 @@ Control endpoints (unauthenticated; JSON bodies; errors in the vendor shape, 400
 
 Faults hit API requests that passed auth and the rate limits, after any latency; they are
 consumed in the order they were added. Latency is real time, spent while holding the request's
-concurrency slot (which is how a test provokes the concurrent-request 429s).
+concurrency slot: a test adds a long latency, waits for `store.limits.in_flight(key)` to show
+its requests held, provokes the concurrent-request 429, then `clear_faults()` lets them finish.
 """
 
 from __future__ import annotations

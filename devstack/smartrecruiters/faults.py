@@ -26,6 +26,7 @@ class Faults:
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
         self._latencies: list[tuple[float, str | None]] = []
+        self._cleared = threading.Event()
 
     def fail_next(
         self, n: int = 1, status: int = 500, path_prefix: str | None = None, retry_after: str | None = None
@@ -54,11 +55,18 @@ class Faults:
                     return fault
         return None
 
-    def latency(self, path: str) -> float:
+    def delay(self, path: str) -> None:
+        """Waits out the latency added for `path`, or until `clear()` is called, whichever comes first."""
         with self._lock:
-            return sum(s for s, prefix in self._latencies if prefix is None or path.startswith(prefix))
+            seconds = sum(s for s, prefix in self._latencies if prefix is None or path.startswith(prefix))
+            cleared = self._cleared
+        if seconds:
+            cleared.wait(seconds)
 
     def clear(self) -> None:
+        """Drops every fault and latency, and releases the requests that are waiting out latency now."""
         with self._lock:
             self._faults.clear()
             self._latencies.clear()
+            self._cleared.set()
+            self._cleared = threading.Event()

@@ -80,9 +80,7 @@ class CursorCodec:
         return hmac.new(self._secret, payload, hashlib.sha256).digest()[: self._TAG]
 
 
-def list_page(
-    store: SimulatorStore, codec: CursorCodec, resource: str, params: dict[str, list[str]]
-) -> ListPage:
+def list_page(store: SimulatorStore, codec: CursorCodec, resource: str, params: dict[str, list[str]]) -> ListPage:
     """One page of GET /{resource} for the given query parameters."""
     limit = _limit(params, DEFAULT_LIMITS[resource])
     matches = _FILTERS[resource](params)

@@ -48,9 +48,7 @@ class RateLimiter:
         self.enforce_rate = enforce_rate
         self.enforce_concurrency = enforce_concurrency
 
-    def configure(
-        self, *, per_second: bool | None = None, concurrency: bool | None = None
-    ) -> dict[str, bool]:
+    def configure(self, *, per_second: bool | None = None, concurrency: bool | None = None) -> dict[str, bool]:
         """Switch limits on or off (None leaves one as it is); returns the settings now in force."""
         with self._lock:
             if per_second is not None:
@@ -81,6 +79,12 @@ class RateLimiter:
             with self._lock:
                 state.in_flight -= 1
                 state.candidates_in_flight -= candidates
+
+    def in_flight(self, key: str) -> int:
+        """How many of `key`'s requests are being served right now."""
+        with self._lock:
+            state = self._keys.get(key)
+            return state.in_flight if state else 0
 
     @staticmethod
     def idle_headers() -> dict[str, str]:

@@ -119,9 +119,7 @@ class RecordFactory:
     def _person(self) -> tuple[str, str, str]:
         self._serial += 1
         first, last = self._rng.choice(_FIRST_NAMES), self._rng.choice(_LAST_NAMES)
-        local = (
-            unicodedata.normalize("NFKD", f"{first}.{last}.{self._serial}").encode("ascii", "ignore").decode()
-        )
+        local = unicodedata.normalize("NFKD", f"{first}.{last}.{self._serial}").encode("ascii", "ignore").decode()
         email = f"{local.lower()}@example.com"
         return first, last, email
 

@@ -11,7 +11,6 @@ import json
 import logging
 import os
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -19,7 +18,6 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from devstack.smartrecruiters.faults import DROP_CONNECTION
 from devstack.smartrecruiters.listing import BadRequest, CursorCodec, list_page
 from devstack.smartrecruiters.ratelimit import RateLimited, RateLimiter
-from devstack.smartrecruiters.records import UnknownFieldError
 from devstack.smartrecruiters.store import RESOURCES, SimulatorStore
 
 log = logging.getLogger(__name__)
@@ -69,26 +67,17 @@ class _Handler(BaseHTTPRequestHandler):
         """Auth, then rate limits, then injected latency and faults, then the endpoint itself."""
         self._discard_body()
         key = self.headers.get("X-SmartToken")
-        if not self.store.knows_key(key):
-            self._api_error(
-                path, 401, "UNAUTHORIZED", "Missing or invalid X-SmartToken", RateLimiter.idle_headers()
-            )
+        if key is None or not self.store.knows_key(key):
+            self._api_error(path, 401, "UNAUTHORIZED", "Missing or invalid X-SmartToken", RateLimiter.idle_headers())
             return
-        assert key is not None
         try:
             with self.store.limits.admit(key, path) as limit_headers:
                 self._admitted(method, path, params, limit_headers)
         except RateLimited as limited:
-            self._api_error(
-                path, 429, "TOO_MANY_REQUESTS", f"Rate limit exceeded: {limited.reason}", limited.headers
-            )
+            self._api_error(path, 429, "TOO_MANY_REQUESTS", f"Rate limit exceeded: {limited.reason}", limited.headers)
 
-    def _admitted(
-        self, method: str, path: str, params: dict[str, list[str]], headers: dict[str, str]
-    ) -> None:
-        delay = self.store.faults.latency(path)
-        if delay:
-            time.sleep(delay)
+    def _admitted(self, method: str, path: str, params: dict[str, list[str]], headers: dict[str, str]) -> None:
+        self.store.faults.delay(path)
         fault = self.store.faults.take(path)
         if fault is not None and fault.status == DROP_CONNECTION:
             self.store.count(path, DROP_CONNECTION)
@@ -97,9 +86,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None:
             if fault.retry_after is not None:
                 headers = {**headers, "Retry-After": fault.retry_after}
-            self._api_error(
-                path, fault.status, "INJECTED_FAULT", f"Injected failure ({fault.status})", headers
-            )
+            self._api_error(path, fault.status, "INJECTED_FAULT", f"Injected failure ({fault.status})", headers)
             return
         resource = _API_PATHS.get(path)
         if resource is None:
@@ -133,7 +120,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             body = self._json_body()
             status, payload = self._control_route(method, parts, body)
-        except (BadRequest, UnknownFieldError, ValueError, TypeError) as bad:
+        except (ValueError, TypeError) as bad:  # unknown fields, bad values, malformed JSON
             status, payload = 400, error_body("INVALID_REQUEST", str(bad))
         except KeyError as missing:
             status, payload = 404, error_body("NOT_FOUND", str(missing.args[0]))
@@ -181,9 +168,7 @@ class _Handler(BaseHTTPRequestHandler):
             case "DELETE", ["counters"]:
                 store.reset_counters()
                 return 200, {}
-        return 404, error_body(
-            "NOT_FOUND", f"No control endpoint {method} {CONTROL_PREFIX}/{'/'.join(parts)}"
-        )
+        return 404, error_body("NOT_FOUND", f"No control endpoint {method} {CONTROL_PREFIX}/{'/'.join(parts)}")
 
     # --- plumbing -------------------------------------------------------------------------------
     def _json_body(self) -> dict[str, Any]:
@@ -245,9 +230,7 @@ class SimulatorServer:
     """Serves a SimulatorStore on `host:port` (port 0 picks a free one) from a background thread."""
 
     def __init__(self, store: SimulatorStore, host: str = "127.0.0.1", port: int = 0) -> None:
-        handler = type(
-            "SimulatorHandler", (_Handler,), {"store": store, "codec": CursorCodec(os.urandom(32))}
-        )
+        handler = type("SimulatorHandler", (_Handler,), {"store": store, "codec": CursorCodec(os.urandom(32))})
         self._httpd = _HTTPServer((host, port), handler)
         self._thread: threading.Thread | None = None
         self.store = store

@@ -86,14 +86,12 @@ class SimulatorStore:
         with self._lock:
             self._api_keys.add(key)
 
-    def knows_key(self, key: str | None) -> bool:
+    def knows_key(self, key: str) -> bool:
         with self._lock:
-            return key is not None and key in self._api_keys
+            return key in self._api_keys
 
     # --- records --------------------------------------------------------------------------------
-    def create_candidate(
-        self, *, job_id: str | None = None, status: str = "NEW", **fields: Any
-    ) -> dict[str, Any]:
+    def create_candidate(self, *, job_id: str | None = None, status: str = "NEW", **fields: Any) -> dict[str, Any]:
         """A new candidate with an application: to stored job `job_id`, else to a stand-in job.
 
         Applying to a stored job moves that job's `lastActivityOn` (vendor: it changes "when new
@@ -112,9 +110,7 @@ class SimulatorStore:
             record = self._factory.candidate(now, job, status)
             return self._insert("candidates", record, fields)
 
-    def update_candidate(
-        self, candidate_id: str, *, status: str | None = None, **fields: Any
-    ) -> dict[str, Any]:
+    def update_candidate(self, candidate_id: str, *, status: str | None = None, **fields: Any) -> dict[str, Any]:
         """Changes fields (and `status`, the primary application's) and moves `updatedOn` to now."""
         check_fields("candidates", fields)
         with self._lock:
@@ -187,11 +183,10 @@ class SimulatorStore:
         self.faults.add_latency(seconds, path_prefix)
 
     def clear_faults(self) -> None:
+        """Drops faults and latency; requests waiting out latency right now are answered at once."""
         self.faults.clear()
 
-    def set_rate_limits(
-        self, *, per_second: bool | None = None, concurrency: bool | None = None
-    ) -> dict[str, bool]:
+    def set_rate_limits(self, *, per_second: bool | None = None, concurrency: bool | None = None) -> dict[str, bool]:
         return self.limits.configure(per_second=per_second, concurrency=concurrency)
 
     def count(self, path: str, status: int) -> None:

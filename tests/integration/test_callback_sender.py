@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import logging
 import socket
 import ssl
 import threading
@@ -284,6 +285,23 @@ def test_large_body_is_not_downloaded(serve: Callable[..., Server], sender: Call
 def test_excerpt_decodes_with_replacement(serve: Callable[..., Server], sender: CallbackSender) -> None:
     server = serve(reply(400, b"bad \xff input"))
     assert sender.post(server.url(), b"{}", {}).response_excerpt == "bad \ufffd input"
+
+
+def test_malformed_response_headers_do_not_log_the_url_query(
+    serve: Callable[..., Server], sender: CallbackSender, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a receiver whose headers urllib3 cannot parse (it logs a warning with the URL)
+    token = register_secret("query-token-4f9a2c")
+    server = serve(
+        lambda handler: handler.wfile.write(b"HTTP/1.1 200 OK\r\n:bad\r\nContent-Length: 0\r\n\r\n")
+    )
+    # When a callback URL with a token in its query is posted to
+    with caplog.at_level(logging.WARNING):
+        result = sender.post(server.url(f"/hook?token={token}"), b"{}", {})
+    # Then the query is not in the logs
+    assert result.status_code == 200
+    assert "Failed to parse headers" in caplog.text
+    assert token not in caplog.text
 
 
 # --- connections ----------------------------------------------------------------------------

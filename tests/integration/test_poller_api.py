@@ -83,6 +83,7 @@ def test_status_after_polls_shows_counts_and_errors(harness: PollHarness, contro
     harness.clock.advance(10)
     harness.store.create_candidate()
     harness.clock.advance(60)
+    poll_start = harness.clock.now()
     harness.poll(instance_id)
 
     status = control.status(harness.instances._instances.get(instance_id))
@@ -90,7 +91,7 @@ def test_status_after_polls_shows_counts_and_errors(harness: PollHarness, contro
     [resource] = status["resources"]
     assert resource["lastResult"] == "ok"
     assert resource["recordsRead"] == 1 and resource["eventsEmitted"] == 1
-    assert resource["watermark"] == iso_millis(harness.clock.now())
+    assert resource["watermark"] == iso_millis(poll_start)
     assert resource["consecutiveFailures"] == 0
 
 

@@ -62,9 +62,7 @@ def resolve(doc: dict[str, Any], ref: str) -> Any:
     return node
 
 
-def to_json_schema(
-    doc: dict[str, Any], node: Any, *, composed: bool = False, seen: tuple[str, ...] = ()
-) -> Any:
+def to_json_schema(doc: dict[str, Any], node: Any, *, composed: bool = False, seen: tuple[str, ...] = ()) -> Any:
     """An OpenAPI 3.0 schema as strict JSON Schema 2020-12, with every `$ref` inlined.
 
     Inlining (rather than keeping `$ref`s) lets strictness depend on where a schema is used:
@@ -175,9 +173,7 @@ def pages(server: SimulatorServer, path: str, **params: Any) -> list[requests.Re
     with requests.Session() as http:
         while True:
             query = {**params, **({"pageId": page_id} if page_id else {})}
-            response = http.get(
-                server.base_url + path, params=query, headers={"X-SmartToken": KEY}, timeout=10
-            )
+            response = http.get(server.base_url + path, params=query, headers={"X-SmartToken": KEY}, timeout=10)
             assert response.status_code == 200, response.text
             responses.append(response)
             page_id = response.json().get("nextPageId")
@@ -187,9 +183,7 @@ def pages(server: SimulatorServer, path: str, **params: Any) -> list[requests.Re
 
 # --- the tests ------------------------------------------------------------------------------------
 @pytest.mark.parametrize("resource", RESOURCES)
-def test_list_responses_match_the_vendor_schema(
-    doc: dict[str, Any], server: SimulatorServer, resource: str
-) -> None:
+def test_list_responses_match_the_vendor_schema(doc: dict[str, Any], server: SimulatorServer, resource: str) -> None:
     schema = response_schema(doc, f"/{resource}", "200")
 
     responses = pages(server, f"/{resource}", limit=4)
@@ -202,13 +196,9 @@ def test_list_responses_match_the_vendor_schema(
     assert sum(len(r.json()["content"]) for r in responses) == responses[0].json()["totalFound"]
 
 
-def test_filtered_and_single_record_pages_match_the_vendor_schema(
-    doc: dict[str, Any], server: SimulatorServer
-) -> None:
+def test_filtered_and_single_record_pages_match_the_vendor_schema(doc: dict[str, Any], server: SimulatorServer) -> None:
     schema = response_schema(doc, "/candidates", "200")
-    for response in pages(server, "/candidates", limit=1, tag="remote") + pages(
-        server, "/candidates", q="zzz"
-    ):
+    for response in pages(server, "/candidates", limit=1, tag="remote") + pages(server, "/candidates", q="zzz"):
         validate(response.json(), schema)
 
 

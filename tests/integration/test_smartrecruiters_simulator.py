@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
@@ -72,9 +74,7 @@ def assert_vendor_error(response: requests.Response, status: int, code: str) -> 
 
 # --- auth and parameters --------------------------------------------------------------------------
 @pytest.mark.parametrize("key", [None, "not-a-key"])
-def test_a_missing_or_unknown_key_is_401(
-    http: requests.Session, sr_server: SimulatorServer, key: str | None
-) -> None:
+def test_a_missing_or_unknown_key_is_401(http: requests.Session, sr_server: SimulatorServer, key: str | None) -> None:
     for path in ("/candidates", "/jobs", "/users"):
         response = get(http, sr_server, path, key=key)
         assert_vendor_error(response, 401, "UNAUTHORIZED")
@@ -112,18 +112,13 @@ def test_updated_after_is_strictly_after(
     one_s_later = sr_store.create_candidate()
 
     def ids(after: str) -> set[str]:
-        return {
-            r["id"]
-            for r in get(http, sr_server, "/candidates", updatedAfter=after, limit=100).json()["content"]
-        }
+        return {r["id"] for r in get(http, sr_server, "/candidates", updatedAfter=after, limit=100).json()["content"]}
 
     # Then a record stamped exactly at the boundary is left out, any later one is in
     assert ids(iso_millis(t0)) == {one_ms_later["id"], one_s_later["id"]}
     assert ids("2026-11-29T10:00:00.001+00:00") == {one_s_later["id"]}
     assert ids(iso_millis(t0 - timedelta(seconds=1))) == {at_t0["id"], one_ms_later["id"], one_s_later["id"]}
-    assert_vendor_error(
-        get(http, sr_server, "/candidates", updatedAfter="yesterday"), 400, "INVALID_PARAMETER"
-    )
+    assert_vendor_error(get(http, sr_server, "/candidates", updatedAfter="yesterday"), 400, "INVALID_PARAMETER")
 
 
 def test_results_are_not_ordered_by_update_time(
@@ -168,9 +163,7 @@ def test_next_page_id_and_link_header_only_when_more_pages_follow(
 
     # Following the Link header gives the same page as following nextPageId
     via_link = http.get(sr_server.base_url + first.links["next"]["url"], headers={"X-SmartToken": KEY})
-    via_page_id = get(
-        http, sr_server, "/candidates", limit=10, tag="python", pageId=first.json()["nextPageId"]
-    )
+    via_page_id = get(http, sr_server, "/candidates", limit=10, tag="python", pageId=first.json()["nextPageId"])
     assert via_link.json() == via_page_id.json()
 
     last = via_page_id.json()
@@ -233,9 +226,7 @@ def test_a_page_id_is_bound_to_its_query(
 
 
 # --- filters --------------------------------------------------------------------------------------
-def test_candidate_filters(
-    http: requests.Session, sr_store: SimulatorStore, sr_server: SimulatorServer
-) -> None:
+def test_candidate_filters(http: requests.Session, sr_store: SimulatorStore, sr_server: SimulatorServer) -> None:
     job = sr_store.create_job(title="Backend Engineer")
     anna = sr_store.create_candidate(firstName="Anna", lastName="Nowak", tags=["Python"], job_id=job["id"])
     bob = sr_store.create_candidate(firstName="Bob", lastName="Smith", status="IN_REVIEW")
@@ -327,45 +318,65 @@ def test_the_eleventh_request_in_one_second_is_429(
 def test_a_second_concurrent_candidates_request_is_429(
     http: requests.Session, sr_store: SimulatorStore, sr_server: SimulatorServer
 ) -> None:
-    # Given requests that take 0.5 s
-    sr_store.add_latency(0.5)
+    # Given a /candidates request held in flight by injected latency
+    sr_store.add_latency(30, path_prefix="/candidates")
+    with _in_flight(sr_store, sr_server, ["/candidates"]) as held:
+        # When a second /candidates request arrives, and a /jobs one
+        second = get(http, sr_server, "/candidates")
+        jobs = get(http, sr_server, "/jobs")
 
-    # When two /candidates and two /jobs requests are sent at once
-    statuses = _concurrently(sr_server, ["/candidates", "/candidates", "/jobs", "/jobs"])
-
-    # Then one /candidates request is refused; /jobs may run side by side
-    assert sorted(statuses["/candidates"]) == [200, 429]
-    assert statuses["/jobs"] == [200, 200]
-
-
-def test_a_ninth_concurrent_request_is_429(sr_store: SimulatorStore, sr_server: SimulatorServer) -> None:
-    sr_store.add_latency(0.5)
-    statuses = _concurrently(sr_server, ["/jobs"] * 9)
-    assert sorted(statuses["/jobs"]) == [200] * 8 + [429]
+    # Then the second /candidates request is refused, /jobs is not, and the held one completes
+    assert_vendor_error(second, 429, "TOO_MANY_REQUESTS")
+    assert "concurrent GET /candidates" in second.json()["message"]
+    assert second.headers["X-RateLimit-Concurrent-Remaining"] == "7"
+    assert jobs.status_code == 200
+    assert held == [200]
 
 
-def test_concurrency_limits_can_be_switched_off(sr_store: SimulatorStore, sr_server: SimulatorServer) -> None:
-    sr_store.add_latency(0.3)
+def test_a_ninth_concurrent_request_is_429(
+    http: requests.Session, sr_store: SimulatorStore, sr_server: SimulatorServer
+) -> None:
+    sr_store.add_latency(30, path_prefix="/jobs")
+    with _in_flight(sr_store, sr_server, ["/jobs"] * 8) as held:
+        ninth = get(http, sr_server, "/users")
+    assert_vendor_error(ninth, 429, "TOO_MANY_REQUESTS")
+    assert ninth.headers["X-RateLimit-Concurrent-Remaining"] == "0"
+    assert held == [200] * 8
+
+
+def test_concurrency_limits_can_be_switched_off(
+    http: requests.Session, sr_store: SimulatorStore, sr_server: SimulatorServer
+) -> None:
     sr_store.set_rate_limits(concurrency=False)
-    assert _concurrently(sr_server, ["/candidates"] * 3)["/candidates"] == [200] * 3
+    sr_store.add_latency(30, path_prefix="/candidates")
+    with _in_flight(sr_store, sr_server, ["/candidates"] * 9) as held:
+        assert get(http, sr_server, "/jobs").status_code == 200
+    assert held == [200] * 9
 
 
-def _concurrently(server: SimulatorServer, paths: list[str]) -> dict[str, list[int]]:
-    """Sends the requests at once, each on its own connection; statuses by path."""
-    statuses: dict[str, list[int]] = {path: [] for path in paths}
-    start = threading.Barrier(len(paths))
+@contextmanager
+def _in_flight(store: SimulatorStore, server: SimulatorServer, paths: list[str]) -> Iterator[list[int]]:
+    """Sends the requests from threads and returns once the simulator holds all of them in injected
+    latency. On exit the latency is cleared; the yielded list then holds the requests' statuses."""
+    statuses: list[int] = []
 
     def send(path: str) -> None:
-        start.wait()
-        status = requests.get(server.base_url + path, headers={"X-SmartToken": KEY}, timeout=10).status_code
-        statuses[path].append(status)
+        response = requests.get(server.base_url + path, headers={"X-SmartToken": KEY}, timeout=30)
+        statuses.append(response.status_code)
 
     threads = [threading.Thread(target=send, args=(path,)) for path in paths]
     for t in threads:
         t.start()
-    for t in threads:
-        t.join()
-    return statuses
+    deadline = time.monotonic() + 10
+    while store.limits.in_flight(KEY) < len(paths):
+        assert time.monotonic() < deadline, "the requests never arrived"
+        time.sleep(0.005)
+    try:
+        yield statuses
+    finally:
+        store.clear_faults()
+        for t in threads:
+            t.join()
 
 
 # --- faults ---------------------------------------------------------------------------------------
@@ -396,18 +407,14 @@ def test_a_dropped_connection_fault(
     assert get(http, sr_server, "/users").status_code == 200
 
 
-def test_faults_can_be_cleared(
-    http: requests.Session, sr_store: SimulatorStore, sr_server: SimulatorServer
-) -> None:
+def test_faults_can_be_cleared(http: requests.Session, sr_store: SimulatorStore, sr_server: SimulatorServer) -> None:
     sr_store.fail_next(5)
     sr_store.add_latency(5)
     sr_store.clear_faults()
     assert get(http, sr_server, "/users").status_code == 200
 
 
-def test_the_client_reads_every_record_through_faults(
-    sr_store: SimulatorStore, sr_server: SimulatorServer
-) -> None:
+def test_the_client_reads_every_record_through_faults(sr_store: SimulatorStore, sr_server: SimulatorServer) -> None:
     # Given 250 candidates and a simulator that fails in the ways SmartRecruiters does
     created = {sr_store.create_candidate()["id"] for _ in range(250)}
     sr_store.fail_next(1, status=503)
@@ -439,9 +446,7 @@ def test_updates_move_updated_on_and_unknown_fields_are_refused(
     updated = sr_store.update_candidate(candidate["id"], status="INTERVIEW")
     edited = sr_store.update_job(job["id"], title="Staff Engineer")
 
-    assert (
-        updated["createdOn"] == candidate["createdOn"] != updated["updatedOn"] == iso_millis(sr_clock.now())
-    )
+    assert updated["createdOn"] == candidate["createdOn"] != updated["updatedOn"] == iso_millis(sr_clock.now())
     assert updated["primaryAssignment"]["status"] == "INTERVIEW"
     assert edited["updatedOn"] == edited["lastActivityOn"] == iso_millis(sr_clock.now())
     assert sr_store.records("candidates") == [updated]
@@ -481,10 +486,7 @@ def test_control_endpoints(http: requests.Session, sr_server: SimulatorServer, s
     assert [c["id"] for c in http.get(f"{control}/candidates").json()["content"]] == [candidate["id"]]
 
     # Faults and latency
-    assert (
-        http.post(f"{control}/faults", json={"count": 1, "status": 502, "pathPrefix": "/users"}).status_code
-        == 201
-    )
+    assert http.post(f"{control}/faults", json={"count": 1, "status": 502, "pathPrefix": "/users"}).status_code == 201
     assert get(http, sr_server, "/users").status_code == 502
     assert http.post(f"{control}/latency", json={"seconds": 0.01}).status_code == 201
     assert http.delete(f"{control}/faults").status_code == 200

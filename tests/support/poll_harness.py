@@ -18,6 +18,7 @@ from srevents.services.instances_service import Caller, InstancesService
 from srevents.services.poll_service import PollOutcome, PollService
 from srevents.settings import Settings
 from srevents.wiring import instances_service, poll_service
+from tests.support.api_client import Credentials
 from tests.support.fixtures import seed_body
 from tests.support.leaks import register_secret
 
@@ -34,6 +35,7 @@ class PollHarness:
     instances: InstancesService
     poller: PollService
     caller: Caller
+    credentials: Credentials
 
     def create_instance(self, **configuration: Any) -> int:
         body = seed_body()
@@ -73,8 +75,9 @@ class PollHarness:
         return store.read(instance_id).resources
 
 
-@pytest.fixture
-def harness(aws: StackResources, monkeypatch: pytest.MonkeyPatch) -> Iterator[PollHarness]:
+def build_harness(
+    aws: StackResources, monkeypatch: pytest.MonkeyPatch, extra_env: dict[str, str] | None = None
+) -> Iterator[PollHarness]:
     clock = ManualClock()
     store = SimulatorStore(clock, rate_limit_per_second=False)
     store.add_api_key(API_KEY)
@@ -82,14 +85,17 @@ def harness(aws: StackResources, monkeypatch: pytest.MonkeyPatch) -> Iterator[Po
     with SimulatorServer(store) as server:
         env = aws.function_environment("PollFunction") | aws.function_environment("ApiFunction")
         env["SMARTRECRUITERS_BASE_URL"] = server.base_url
+        env.update(extra_env or {})
         for key, value in env.items():
             monkeypatch.setenv(key, value)
         settings = Settings.from_env()
         from srevents.adapters.accounts_store import AccountsStore
 
         accounts = AccountsStore(boto3.client("dynamodb", region_name="us-east-1"), settings.instances_table)
-        organization_id, _ = accounts.create_organization("Acme")
-        user_id, _ = accounts.create_user(organization_id, "a@acme.test")
+        organization_id, org_secret = accounts.create_organization("Acme")
+        user_id, user_secret = accounts.create_user(organization_id, "a@acme.test")
+        register_secret(org_secret)
+        register_secret(user_secret)
         yield PollHarness(
             aws,
             clock,
@@ -99,4 +105,10 @@ def harness(aws: StackResources, monkeypatch: pytest.MonkeyPatch) -> Iterator[Po
             instances_service(settings, clock),
             poll_service(settings, clock),
             Caller(Principal(organization_id, user_id), None),
+            Credentials(organization_id, org_secret, user_secret),
         )
+
+
+@pytest.fixture
+def harness(aws: StackResources, monkeypatch: pytest.MonkeyPatch) -> Iterator[PollHarness]:
+    yield from build_harness(aws, monkeypatch)

@@ -130,9 +130,7 @@ def test_iter_pages_follows_next_page_id_to_the_last_page(key: str, clock: Recor
     assert client.requests_made == 3 and client.retries == 0
 
 
-def test_requests_carry_the_key_accept_and_user_agent_headers_and_timeouts(
-    key: str, clock: RecordingClock
-) -> None:
+def test_requests_carry_the_key_accept_and_user_agent_headers_and_timeouts(key: str, clock: RecordingClock) -> None:
     session = FakeSession([page([])])
     make_client(key, session, clock, connect_timeout=3, read_timeout=20).get_page("/jobs", {}, limit=7)
 
@@ -231,9 +229,7 @@ def test_a_500_is_retried(key: str, clock: RecordingClock) -> None:
     "failure",
     [requests.ConnectionError("refused"), requests.ReadTimeout("slow"), requests.ConnectTimeout("x")],
 )
-def test_connection_errors_and_timeouts_are_retried(
-    key: str, clock: RecordingClock, failure: Exception
-) -> None:
+def test_connection_errors_and_timeouts_are_retried(key: str, clock: RecordingClock, failure: Exception) -> None:
     session = FakeSession([failure, page(["a"])])
     client = make_client(key, session, clock)
 

@@ -25,6 +25,7 @@ class Settings:
     poller_state_table: str = ""
     notifications_table: str = ""
     notification_queue_url: str = ""
+    notification_dlq_url: str = ""
     kms_key_id: str = ""
     schedule_group: str = ""
     poll_function_arn: str = ""
@@ -35,6 +36,9 @@ class Settings:
     allow_private_callbacks: bool = False
     notification_ttl_days: int = 30
     max_request_bytes: int = 64 * 1024
+    callback_total_timeout: float = 15.0
+    # Local stack and tests only: divides delivery retry delays so a day of retries takes seconds.
+    retry_delay_scale: float = 1.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -44,6 +48,7 @@ class Settings:
             poller_state_table=env.get("POLLER_STATE_TABLE", ""),
             notifications_table=env.get("NOTIFICATIONS_TABLE", ""),
             notification_queue_url=env.get("NOTIFICATION_QUEUE_URL", ""),
+            notification_dlq_url=env.get("NOTIFICATION_DLQ_URL", ""),
             kms_key_id=env.get("KMS_KEY_ID", ""),
             schedule_group=env.get("SCHEDULE_GROUP", ""),
             poll_function_arn=env.get("POLL_FUNCTION_ARN", ""),
@@ -54,6 +59,8 @@ class Settings:
             allow_private_callbacks=_flag(env.get("ALLOW_PRIVATE_CALLBACKS")),
             notification_ttl_days=int(env.get("NOTIFICATION_TTL_DAYS") or cls.notification_ttl_days),
             max_request_bytes=int(env.get("MAX_REQUEST_BYTES") or cls.max_request_bytes),
+            callback_total_timeout=float(env.get("CALLBACK_TOTAL_TIMEOUT") or cls.callback_total_timeout),
+            retry_delay_scale=float(env.get("RETRY_DELAY_SCALE") or cls.retry_delay_scale),
         )
 
     def require(self, *names: str) -> Settings:

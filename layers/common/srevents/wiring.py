@@ -5,9 +5,12 @@ from __future__ import annotations
 import hashlib
 import socket
 from collections.abc import Callable
+from typing import Any
 
 from srevents.adapters.accounts_store import AccountsStore
 from srevents.adapters.aws import client
+from srevents.adapters.callback_sender import CallbackSender
+from srevents.adapters.delivery_log import DeliveryLog
 from srevents.adapters.instances_store import InstancesStore
 from srevents.adapters.notification_queue import NotificationQueue
 from srevents.adapters.poll_trigger import PollTrigger
@@ -18,6 +21,8 @@ from srevents.adapters.smartrecruiters import SmartRecruitersClient
 from srevents.api.app import ApiServices
 from srevents.clock import Clock, SystemClock
 from srevents.domain.instance_config import CallbackPolicy
+from srevents.services.deliver_service import DeliverService, QueueVisibility
+from srevents.services.events_service import EventsService
 from srevents.services.instances_service import InstancesService
 from srevents.services.poll_service import PollService
 from srevents.services.poller_control import PollerControl
@@ -26,6 +31,8 @@ from srevents.settings import Settings
 API_SETTINGS = (
     "instances_table",
     "poller_state_table",
+    "notifications_table",
+    "notification_queue_url",
     "kms_key_id",
     "schedule_group",
     "poll_function_arn",
@@ -69,10 +76,18 @@ def poller_control(settings: Settings, clock: Clock | None = None) -> PollerCont
     )
 
 
+def events_service(settings: Settings, clock: Clock | None = None) -> EventsService:
+    return EventsService(
+        log=DeliveryLog(client("dynamodb"), settings.notifications_table, settings.notification_ttl_days),
+        deliverer=deliver_service(settings, clock),
+    )
+
+
 def api_services(settings: Settings, clock: Clock | None = None) -> ApiServices:
     return ApiServices(
         instances=instances_service(settings, clock),
         poller=poller_control(settings, clock),
+        events=events_service(settings, clock),
         max_request_bytes=settings.max_request_bytes,
     )
 
@@ -101,5 +116,28 @@ def poll_service(settings: Settings, clock: Clock | None = None) -> PollService:
         secret_box=SecretBox(client("kms"), settings.kms_key_id),
         queue=NotificationQueue(client("sqs"), settings.notification_queue_url),
         smartrecruiters=smartrecruiters_clients(settings, clock),
+        clock=clock or SystemClock(),
+    )
+
+
+DELIVER_SETTINGS = (
+    "instances_table",
+    "notifications_table",
+    "kms_key_id",
+    "notification_queue_url",
+    "notification_dlq_url",
+)
+
+
+def deliver_service(settings: Settings, clock: Clock | None = None, sender: Any = None) -> DeliverService:
+    dynamodb = client("dynamodb")
+    return DeliverService(
+        instances=InstancesStore(dynamodb, settings.instances_table),
+        log=DeliveryLog(dynamodb, settings.notifications_table, settings.notification_ttl_days),
+        secret_box=SecretBox(client("kms"), settings.kms_key_id),
+        sender=sender
+        or CallbackSender(allow_private=settings.allow_private_callbacks, total_timeout=settings.callback_total_timeout),
+        visibility=QueueVisibility(client("sqs"), settings.notification_queue_url, settings.retry_delay_scale),
+        dead_letters=NotificationQueue(client("sqs"), settings.notification_dlq_url),
         clock=clock or SystemClock(),
     )

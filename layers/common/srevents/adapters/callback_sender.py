@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import logging
 import re
 import socket
 import ssl
@@ -61,6 +62,22 @@ NAT gateway drops them after 350 s; a fresh connection costs less than a failed 
 _MIN_SOCKET_TIMEOUT = 0.001  # a socket timeout of 0 would mean non-blocking, not "no time left"
 _NETWORK_ERRORS = (OSError, http.client.HTTPException, Urllib3Error, CertificateError)
 _DROPPED = (http.client.RemoteDisconnected, ConnectionResetError, ConnectionAbortedError, BrokenPipeError)
+
+
+class _HideUrlQuery(logging.Filter):
+    """urllib3 logs the request URL when a response's headers cannot be parsed. A callback URL's
+    query may carry the receiver's token, and secrets never go into logs (SPEC §8): cut it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            url = record.args[0]
+            if isinstance(url, str) and "?" in url:
+                record.args = (url.split("?", 1)[0] + "?[query hidden]", *record.args[1:])
+        return True
+
+
+if not any(isinstance(f, _HideUrlQuery) for f in logging.getLogger("urllib3.connection").filters):
+    logging.getLogger("urllib3.connection").addFilter(_HideUrlQuery())
 
 
 @dataclass(frozen=True)

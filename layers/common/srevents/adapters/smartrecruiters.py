@@ -155,9 +155,7 @@ class SmartRecruitersClient:
     def __repr__(self) -> str:
         return f"SmartRecruitersClient(base_url={self._base_url!r})"
 
-    def get_page(
-        self, path: str, params: dict[str, str], page_id: str | None = None, limit: int = 100
-    ) -> Page:
+    def get_page(self, path: str, params: dict[str, str], page_id: str | None = None, limit: int = 100) -> Page:
         """One page of a list endpoint (`/candidates`, `/jobs`, `/users`)."""
         query = {**params, "limit": str(limit)}
         if page_id is not None:
@@ -181,9 +179,7 @@ class SmartRecruitersClient:
             if page.next_page_id is None:
                 return
             if page.next_page_id == page_id:
-                raise SmartRecruitersError(
-                    200, f"SmartRecruiters GET {path} returned the same nextPageId again"
-                )
+                raise SmartRecruitersError(200, f"SmartRecruiters GET {path} returned the same nextPageId again")
             page_id = page.next_page_id
 
     def _get_json(self, path: str, query: dict[str, str]) -> Any:
@@ -222,9 +218,7 @@ class SmartRecruitersClient:
                     f"SmartRecruiters GET {path} failed after {attempt} attempts: {error.message}",
                     error.errors,
                 )
-            log.warning(
-                "SmartRecruiters GET %s failed (%s), retry %d in %.2fs", path, error.status, attempt, delay
-            )
+            log.warning("SmartRecruiters GET %s failed (%s), retry %d in %.2fs", path, error.status, attempt, delay)
             with self._stats_lock:
                 self.retries += 1
             self._clock.sleep(delay)
@@ -234,9 +228,7 @@ class SmartRecruitersClient:
         try:
             return response.json()
         except ValueError:
-            raise SmartRecruitersError(
-                response.status_code, f"SmartRecruiters GET {path} returned non-JSON"
-            ) from None
+            raise SmartRecruitersError(response.status_code, f"SmartRecruiters GET {path} returned non-JSON") from None
 
     def _error_from(self, path: str, response: requests.Response) -> SmartRecruitersError:
         """The vendor error shape `{"message", "errors": [{"code", "message"}]}`, read leniently."""
@@ -254,17 +246,14 @@ class SmartRecruitersClient:
             errors = [e for e in raw if isinstance(e, dict)] if isinstance(raw, list) else []
         if not message:
             described = [
-                f"{e.get('code')}: {e.get('message')}" if e.get("message") else str(e.get("code"))
-                for e in errors
+                f"{e.get('code')}: {e.get('message')}" if e.get("message") else str(e.get("code")) for e in errors
             ]
             message = "; ".join(described) or response.reason or response.text[:200] or "no details"
         message = self._redact(message)
         if status in (401, 403):
             what = "rejected the API key" if status == 401 else "refused the API key access"
             return SmartRecruitersAuthError(status, f"SmartRecruiters {what} ({status}): {message}", errors)
-        return SmartRecruitersError(
-            status, f"SmartRecruiters GET {path} returned {status}: {message}", errors
-        )
+        return SmartRecruitersError(status, f"SmartRecruiters GET {path} returned {status}: {message}", errors)
 
     def _backoff(self, attempt: int) -> float:
         """Full jitter: uniform in [0, min(cap, base * 2^(attempt-1))]."""

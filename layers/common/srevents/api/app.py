@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from srevents.api.errors import json_response, register_error_handlers
 from srevents.api.openapi import openapi_document
 from srevents.errors import NotFound, PayloadTooLarge, ValidationError
+from srevents.services.events_service import EventsService
 from srevents.services.instances_service import Caller, InstancesService
 from srevents.services.poller_control import PollerControl
 
@@ -19,6 +20,7 @@ from srevents.services.poller_control import PollerControl
 class ApiServices:
     instances: InstancesService
     poller: PollerControl
+    events: EventsService
     max_request_bytes: int = 64 * 1024
 
 
@@ -103,5 +105,22 @@ def create_app(services: ApiServices) -> APIGatewayRestResolver:
     def replay(instance_id: str) -> Response:
         instance = services.instances.owned(caller(), _instance_id(instance_id))
         return json_response(200, services.poller.replay(instance, body()))
+
+    @app.get("/instances/<instance_id>/events")
+    def list_events(instance_id: str) -> Response:
+        instance = services.instances.owned(caller(), _instance_id(instance_id))
+        return json_response(
+            200, services.events.list(instance, limit=query("limit"), cursor=query("cursor"), status=query("status"))
+        )
+
+    @app.get("/instances/<instance_id>/events/<event_id>")
+    def get_event(instance_id: str, event_id: str) -> Response:
+        instance = services.instances.owned(caller(), _instance_id(instance_id))
+        return json_response(200, services.events.get(instance, event_id))
+
+    @app.post("/instances/<instance_id>/events/<event_id>/retry")
+    def retry_event(instance_id: str, event_id: str) -> Response:
+        instance = services.instances.owned(caller(), _instance_id(instance_id))
+        return json_response(200, services.events.retry(instance, event_id))
 
     return app

@@ -1,0 +1,173 @@
+"""The delivery log: each notification's status, body and every attempt, kept for a while (TTL)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from srevents.adapters.dynamo import decode, encode_value
+
+PENDING, DELIVERED, RETRYING, FAILED, GONE = "PENDING", "DELIVERED", "RETRYING", "FAILED", "GONE"
+MAX_ATTEMPTS_KEPT = 50
+
+
+@dataclass(frozen=True)
+class Attempt:
+    at: str
+    attempt: int
+    status_code: int | None
+    latency_ms: float
+    error: str | None
+    response: str
+    outcome: str  # delivered | retrying | failed | gone
+    trigger: str = "queue"  # queue | manual
+    generation: int = 0
+
+    def as_item(self) -> dict[str, Any]:
+        item = {
+            "at": self.at,
+            "attempt": self.attempt,
+            "latencyMs": int(round(self.latency_ms)),
+            "response": self.response,
+            "outcome": self.outcome,
+            "trigger": self.trigger,
+            "generation": self.generation,
+        }
+        if self.status_code is not None:
+            item["statusCode"] = self.status_code
+        if self.error:
+            item["error"] = self.error
+        return item
+
+
+@dataclass(frozen=True)
+class LoggedNotification:
+    instance_id: int
+    notification_id: str
+    status: str
+    body: str
+    item: dict[str, Any]
+
+    @property
+    def delivered_generation(self) -> int:
+        return int(self.item.get("deliveredGeneration", -1))
+
+
+def _key(instance_id: int, notification_id: str) -> dict[str, Any]:
+    return {"instanceId": {"N": str(instance_id)}, "notificationId": {"S": notification_id}}
+
+
+def _from_item(raw: dict[str, Any]) -> LoggedNotification:
+    item = decode(raw)
+    return LoggedNotification(item["instanceId"], item["notificationId"], item.get("status", PENDING), item.get("body", ""), item)
+
+
+class DeliveryLog:
+    def __init__(self, client: Any, table: str, ttl_days: int = 30) -> None:
+        self._client = client
+        self._table = table
+        self._ttl_seconds = ttl_days * 86_400
+
+    def get(self, instance_id: int, notification_id: str) -> LoggedNotification | None:
+        response = self._client.get_item(
+            TableName=self._table, Key=_key(instance_id, notification_id), ConsistentRead=True
+        )
+        return _from_item(response["Item"]) if "Item" in response else None
+
+    def record(
+        self,
+        instance_id: int,
+        notification_id: str,
+        *,
+        status: str,
+        now_iso: str,
+        now_epoch: int,
+        body: str,
+        meta: dict[str, Any],
+        attempt: Attempt | None,
+        headers: dict[str, str] | None = None,
+        delivered_generation: int | None = None,
+    ) -> None:
+        """Write the notification's status and append one attempt, in one call."""
+        sets = [
+            "#s = :status",
+            "updatedDate = :now",
+            "expiresAt = :ttl",
+            "body = if_not_exists(body, :body)",
+            "createdDate = if_not_exists(createdDate, :now)",
+        ]
+        values: dict[str, Any] = {
+            ":status": encode_value(status),
+            ":now": encode_value(now_iso),
+            ":ttl": encode_value(now_epoch + self._ttl_seconds),
+            ":body": encode_value(body),
+        }
+        for index, (name, value) in enumerate(meta.items()):
+            sets.append(f"{name} = :m{index}")
+            values[f":m{index}"] = encode_value(value)
+        if attempt is not None:
+            sets.append("attempts = list_append(if_not_exists(attempts, :none), :attempt)")
+            sets.append("attemptCount = if_not_exists(attemptCount, :zero) + :one")
+            values.update(
+                {
+                    ":none": {"L": []},
+                    ":attempt": {"L": [encode_value(attempt.as_item())]},
+                    ":zero": {"N": "0"},
+                    ":one": {"N": "1"},
+                }
+            )
+            if attempt.status_code is not None:
+                sets.append("lastStatusCode = :code")
+                values[":code"] = {"N": str(attempt.status_code)}
+        if headers is not None:
+            sets.append("headersSent = :headers")
+            values[":headers"] = encode_value(headers)
+        if delivered_generation is not None:
+            sets.append("deliveredGeneration = :gen")
+            values[":gen"] = {"N": str(delivered_generation)}
+        self._client.update_item(
+            TableName=self._table,
+            Key=_key(instance_id, notification_id),
+            UpdateExpression="SET " + ", ".join(sets),
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues=values,
+        )
+
+    def page(self, instance_id: int, *, limit: int, cursor: str | None, status: str | None = None) -> tuple[list[LoggedNotification], str | None]:
+        """Newest first (ids start with the newest event's time). The cursor is opaque to callers."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "instanceId = :i",
+            "ExpressionAttributeValues": {":i": {"N": str(instance_id)}},
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if status:
+            kwargs["FilterExpression"] = "#s = :status"
+            kwargs["ExpressionAttributeNames"] = {"#s": "status"}
+            kwargs["ExpressionAttributeValues"][":status"] = {"S": status}
+        if cursor:
+            kwargs["ExclusiveStartKey"] = _key(instance_id, decode_cursor(cursor))
+        response = self._client.query(**kwargs)
+        items = [_from_item(raw) for raw in response.get("Items", [])]
+        last = response.get("LastEvaluatedKey")
+        return items, encode_cursor(last["notificationId"]["S"]) if last else None
+
+
+def encode_cursor(notification_id: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"n": notification_id}).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> str:
+    from srevents.errors import ValidationError
+
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()))["n"]
+    except (ValueError, KeyError, TypeError):
+        raise ValidationError("cursor", "is not a cursor this API returned") from None
+    if not isinstance(value, str) or len(value) > 64:
+        raise ValidationError("cursor", "is not a cursor this API returned")
+    return value

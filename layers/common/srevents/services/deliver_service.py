@@ -1,0 +1,319 @@
+"""Deliver one notification to its instance's callback URL (SPEC §6–§7) and record the attempt.
+
+Outcomes:
+- `2xx`: DELIVERED. A notification already delivered (same replay generation) is not sent again, so a
+  re-enqueued plan after a poll crash reaches the receiver once.
+- `410 Gone`: GONE; the instance's notifications are switched off; no more attempts.
+- anything else: RETRYING, and the message stays invisible for the next delay of the schedule (or the
+  receiver's `Retry-After` on 429/503) — which, in a FIFO queue, holds back the instance's later
+  notifications and nobody else's. After the last attempt: FAILED, and the message moves to the
+  dead-letter queue.
+
+Attempts are counted in the delivery log, not with SQS's receive count: in a FIFO batch, the messages
+held back behind a failing one are received (and counted) with it every time, so their receive count
+says nothing about how often they were tried. The queue's redrive policy stays as a safety net for
+messages that crash the function itself.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Protocol
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from srevents.adapters.delivery_log import DELIVERED, FAILED, GONE, RETRYING, Attempt, DeliveryLog
+from srevents.adapters.instances_store import InstancesStore
+from srevents.adapters.notification_queue import NotificationQueue, QueueMessage
+from srevents.adapters.secrets import SecretBox
+from srevents.clock import Clock, iso_millis
+from srevents.domain.backoff import MAX_ATTEMPTS, is_last_attempt, retry_delay
+from srevents.domain.instance import Instance
+from srevents.domain.instance_config import CALLBACK_URL, SIGNATURE_KEY
+from srevents.domain.signing import signature_headers
+from srevents.errors import NotFound
+from srevents.observability import logger, metrics
+
+RETRY_AFTER_STATUSES = (429, 503)
+
+
+class DeliveryDeferred(Exception):
+    """The notification was not delivered this time; the queue will offer it again later."""
+
+
+class Sender(Protocol):
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> Any: ...
+
+
+class Visibility(Protocol):
+    def delay(self, receipt_handle: str, seconds: int) -> None: ...
+
+    def release(self, receipt_handles: list[str]) -> None: ...
+
+
+class QueueVisibility:
+    """Keeps a failed message invisible until its next attempt is due."""
+
+    def __init__(self, client: Any, queue_url: str, scale: float = 1.0) -> None:
+        self._client = client
+        self._url = queue_url
+        self._scale = scale
+        self.requested: list[int] = []  # the delays asked for, before scaling (tests and the local stack read it)
+
+    def delay(self, receipt_handle: str, seconds: int) -> None:
+        self.requested.append(seconds)
+        self._client.change_message_visibility(
+            QueueUrl=self._url, ReceiptHandle=receipt_handle, VisibilityTimeout=int(seconds / self._scale)
+        )
+
+    def release(self, receipt_handles: list[str]) -> None:
+        """Make held-back messages visible again at once.
+
+        They were not attempted: a notification before them in their group failed. Left alone they
+        would stay in flight for the queue's whole visibility timeout and block the group past the
+        failed one's own retry delay; released, FIFO still keeps them behind it.
+        """
+        for start in range(0, len(receipt_handles), 10):
+            chunk = receipt_handles[start : start + 10]
+            self._client.change_message_visibility_batch(
+                QueueUrl=self._url,
+                Entries=[{"Id": str(i), "ReceiptHandle": r, "VisibilityTimeout": 0} for i, r in enumerate(chunk)],
+            )
+
+
+@dataclass(frozen=True)
+class QueuedNotification:
+    instance_id: int
+    notification_id: str
+    body: str
+    generation: int
+    attempt: int  # the queue's receive count (informational: attempts are counted in the log)
+    receipt_handle: str
+    object_type: str = ""
+    event_count: int = 0
+
+
+class _InstanceCache:
+    """Instances for a few seconds per container: a batch of one instance reads it once."""
+
+    def __init__(self, store: InstancesStore, seconds: float = 5.0) -> None:
+        self._store = store
+        self._seconds = seconds
+        self._cache: dict[int, tuple[float, Instance | None]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, instance_id: int) -> Instance | None:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._cache.get(instance_id)
+            if hit and hit[0] > now:
+                return hit[1]
+        instance = self._store.get(instance_id)
+        with self._lock:
+            self._cache[instance_id] = (now + self._seconds, instance)
+        return instance
+
+    def forget(self, instance_id: int) -> None:
+        with self._lock:
+            self._cache.pop(instance_id, None)
+
+
+class DeliverService:
+    def __init__(
+        self,
+        *,
+        instances: InstancesStore,
+        log: DeliveryLog,
+        secret_box: SecretBox,
+        sender: Sender,
+        visibility: Visibility,
+        dead_letters: NotificationQueue,
+        clock: Clock,
+    ) -> None:
+        self._instances = instances
+        self._cache = _InstanceCache(instances)
+        self._log = log
+        self._secrets = secret_box
+        self._sender = sender
+        self._visibility = visibility
+        self._dead_letters = dead_letters
+        self._clock = clock
+
+    def deliver(self, queued: QueuedNotification) -> str:
+        """Deliver from the queue. Returns the outcome; raises DeliveryDeferred to be retried later."""
+        extra = {"instance_id": queued.instance_id, "notification_id": queued.notification_id, "attempt": queued.attempt}
+        instance = self._cache.get(queued.instance_id)
+        if instance is None:
+            logger.warning("notification dropped: its instance no longer exists", extra=extra)
+            return "dropped"
+        logged = self._log.get(queued.instance_id, queued.notification_id)
+        if logged and logged.status == DELIVERED and logged.delivered_generation >= queued.generation:
+            logger.info("notification already delivered; not sent again", extra=extra)
+            return "duplicate"
+        meta = {"objectType": queued.object_type, "eventCount": queued.event_count, "generation": queued.generation}
+        if instance.notifications_suspended:
+            self._write(queued, GONE, meta, None)
+            logger.info("notification not sent: the instance's notifications are switched off", extra=extra)
+            return "gone"
+
+        result, headers = self._post(instance, queued.notification_id, queued.body)
+        attempt_no = 1 + _queue_attempts(logged.item if logged else {}, queued.generation)
+        metrics.add_metric(name="DeliveryLatency", unit=MetricUnit.Milliseconds, value=result.latency_ms)
+        metrics.add_metric(name="DeliveryAttempts", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name="DeliveriesSucceeded" if result.ok else "DeliveriesFailed", unit=MetricUnit.Count, value=1)
+        if result.ok:
+            attempt = self._attempt(result, attempt_no, "delivered", queued.generation)
+            self._write(queued, DELIVERED, meta, attempt, headers, delivered_generation=queued.generation)
+            logger.info("notification delivered", extra={**extra, "status_code": result.status_code})
+            return "delivered"
+        if result.status_code == 410:
+            self._suspend(instance, queued.notification_id)
+            self._write(queued, GONE, meta, self._attempt(result, attempt_no, "gone", queued.generation), headers)
+            logger.warning("callback answered 410 Gone: notifications switched off", extra=extra)
+            return "gone"
+        if is_last_attempt(attempt_no):
+            self._dead_letters.send([_dead_letter(queued)])
+            self._write(queued, FAILED, meta, self._attempt(result, attempt_no, "failed", queued.generation), headers)
+            logger.error("notification failed for good; moved to the dead-letter queue", extra={**extra, "error": result.error})
+            return "failed"
+        retry_after = result.retry_after_seconds if result.status_code in RETRY_AFTER_STATUSES else None
+        delay = retry_delay(attempt_no, retry_after=retry_after)
+        meta["nextAttemptAt"] = iso_millis(self._clock.now() + timedelta(seconds=delay))
+        self._write(queued, RETRYING, meta, self._attempt(result, attempt_no, "retrying", queued.generation), headers)
+        self._visibility.delay(queued.receipt_handle, delay)
+        logger.info(
+            "delivery failed; will retry",
+            extra={**extra, "status_code": result.status_code, "error": result.error, "retry_in_seconds": delay},
+        )
+        raise DeliveryDeferred(f"attempt {attempt_no} failed ({result.status_code or result.error}); retry in {delay} s")
+
+    def release_held_back(self, receipt_handles: list[str]) -> None:
+        if receipt_handles:
+            self._visibility.release(receipt_handles)
+
+    def retry_now(self, instance: Instance, notification_id: str) -> dict[str, Any]:
+        """Deliver a logged notification again right now (the API's retry route), also from FAILED."""
+        logged = self._log.get(instance.id, notification_id)
+        if logged is None:
+            raise NotFound(f"notification {notification_id[:64]} not found")
+        attempt_no = int(logged.item.get("attemptCount", 0)) + 1
+        result, headers = self._post(instance, notification_id, logged.body)
+        if result.ok:
+            status, outcome = DELIVERED, "delivered"
+        elif result.status_code == 410:
+            status, outcome = GONE, "gone"
+            self._suspend(instance, notification_id)
+        else:  # a failed manual retry leaves the status as it was (FAILED stays FAILED)
+            status, outcome = logged.status, "failed"
+        attempt = Attempt(
+            at=iso_millis(self._clock.now()),
+            attempt=attempt_no,
+            status_code=result.status_code,
+            latency_ms=result.latency_ms,
+            error=result.error,
+            response=result.response_excerpt,
+            outcome=outcome,
+            trigger="manual",
+        )
+        self._log.record(
+            instance.id,
+            notification_id,
+            status=status,
+            now_iso=attempt.at,
+            now_epoch=int(self._clock.now().timestamp()),
+            body=logged.body,
+            meta={},
+            attempt=attempt,
+            headers=headers,
+            delivered_generation=logged.item.get("generation", 0) if result.ok else None,
+        )
+        return {"notificationId": notification_id, "status": status, "attempt": attempt.as_item()}
+
+    # -- internals ------------------------------------------------------------------------------
+    def _post(self, instance: Instance, notification_id: str, body: str) -> tuple[Any, dict[str, str]]:
+        url = instance.configuration.get(CALLBACK_URL)
+        key = None
+        if SIGNATURE_KEY in instance.secret_names:
+            key = self._secrets.open(instance.id, instance.secrets_ciphertext).get(SIGNATURE_KEY)
+        payload = body.encode("utf-8")
+        headers = signature_headers(key, notification_id, int(self._clock.now().timestamp()), payload)
+        if not url:
+            return _NoCallback(), headers
+        return self._sender.post(url, payload, headers), headers
+
+    def _attempt(self, result: Any, attempt_no: int, outcome: str, generation: int = 0) -> Attempt:
+        return Attempt(
+            at=iso_millis(self._clock.now()),
+            attempt=attempt_no,
+            status_code=result.status_code,
+            latency_ms=result.latency_ms,
+            error=result.error,
+            response=result.response_excerpt,
+            outcome=outcome,
+            generation=generation,
+        )
+
+    def _write(
+        self,
+        queued: QueuedNotification,
+        status: str,
+        meta: dict[str, Any],
+        attempt: Attempt | None,
+        headers: dict[str, str] | None = None,
+        delivered_generation: int | None = None,
+    ) -> None:
+        now = self._clock.now()
+        self._log.record(
+            queued.instance_id,
+            queued.notification_id,
+            status=status,
+            now_iso=iso_millis(now),
+            now_epoch=int(now.timestamp()),
+            body=queued.body,
+            meta=meta,
+            attempt=attempt,
+            headers=headers,
+            delivered_generation=delivered_generation,
+        )
+
+    def _suspend(self, instance: Instance, notification_id: str) -> None:
+        reason = f"the callback answered 410 Gone to notification {notification_id} at {iso_millis(self._clock.now())}"
+        self._instances.suspend_notifications(instance.id, reason)
+        self._cache.forget(instance.id)
+
+
+class _NoCallback:
+    """The result of an attempt with no callback URL configured (events switched off meanwhile)."""
+
+    status_code = None
+    latency_ms = 0.0
+    error = "no callback URL is configured for this instance"
+    response_excerpt = ""
+    retry_after_seconds = None
+    ok = False
+
+
+def _queue_attempts(item: dict[str, Any], generation: int) -> int:
+    """Attempts the queue already made for this generation of the notification (manual ones aside)."""
+    return sum(
+        1
+        for attempt in item.get("attempts", [])
+        if attempt.get("trigger", "queue") == "queue" and attempt.get("generation", 0) == generation
+    )
+
+
+def _dead_letter(queued: QueuedNotification) -> QueueMessage:
+    return QueueMessage(
+        body=queued.body,
+        group_id=str(queued.instance_id),
+        deduplication_id=f"{queued.notification_id}:{queued.generation}:dead",
+        attributes={
+            "instanceId": str(queued.instance_id),
+            "notificationId": queued.notification_id,
+            "generation": str(queued.generation),
+            "objectType": queued.object_type,
+        },
+    )
