@@ -79,7 +79,7 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 answer = (receiver.responder and receiver.responder(dict(self.headers), body)) or receiver._next()
@@ -110,7 +110,7 @@ class Receiver:
     @property
     def url(self) -> str:
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}/callback"
+        return f"http://{host!s}:{port}/callback"
 
     def script(self, *answers: Scripted) -> None:
         with self._lock:

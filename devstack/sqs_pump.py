@@ -63,13 +63,17 @@ class SqsPump:
         if not messages:
             return 0
         self.invocations += 1
-        result = self._handler(sqs_event(messages, self._arn), LambdaContext(function_name="srevents-DeliverFunction", timeout_seconds=60))
+        result = self._handler(
+            sqs_event(messages, self._arn), LambdaContext(function_name="srevents-DeliverFunction", timeout_seconds=60)
+        )
         failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
         done = [m for m in messages if m["MessageId"] not in failed]
         for start in range(0, len(done), 10):
             self._sqs.delete_message_batch(
                 QueueUrl=self._url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start : start + 10])],
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start : start + 10])
+                ],
             )
         return len(messages)
 

@@ -20,4 +20,9 @@ os.environ.update(
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
-pytest_plugins = ["tests.support.leaks", "tests.support.fixtures", "tests.support.poll_harness", "tests.support.pipeline"]
+pytest_plugins = [
+    "tests.support.leaks",
+    "tests.support.fixtures",
+    "tests.support.poll_harness",
+    "tests.support.pipeline",
+]

@@ -31,9 +31,9 @@ def _service() -> DeliverService:
 
 
 def _attribute(record: SQSRecord, name: str, default: str = "") -> str:
-    if name not in record.message_attributes:
-        return default
-    return record.message_attributes[name].string_value or default
+    # Not .get(): Powertools wraps values only in __getitem__ (.get would return the raw dict).
+    attribute = record.message_attributes[name] if name in record.message_attributes else None  # noqa: SIM401
+    return (attribute.string_value if attribute else None) or default
 
 
 def _queued(record: SQSRecord) -> QueuedNotification:
@@ -71,10 +71,10 @@ def record_handler(record: SQSRecord) -> str:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     _attempted.clear()
-    response = process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+    response = process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
     failed = {failure["itemIdentifier"] for failure in response.get("batchItemFailures", [])}
-    held_back = [
-        r["receiptHandle"] for r in event.get("Records", []) if r["messageId"] in failed - _attempted
-    ]
+    held_back = [r["receiptHandle"] for r in event.get("Records", []) if r["messageId"] in failed - _attempted]
     _service().release_held_back(held_back)
     return dict(response)

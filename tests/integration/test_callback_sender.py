@@ -171,8 +171,7 @@ def resolver_for(*answers: list[str]) -> Callable[..., list[tuple]]:
         calls.append(host)
         addresses = answers[min(len(calls), len(answers)) - 1]
         return [
-            (socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port))
-            for a in addresses
+            (socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port)) for a in addresses
         ]
 
     resolve.calls = calls  # type: ignore[attr-defined]
@@ -221,9 +220,7 @@ def test_user_agent_can_be_configured(serve: Callable[..., Server]) -> None:
     assert server.requests[0].headers["User-Agent"] == "custom/1.0"
 
 
-def test_500_is_a_failure_with_its_status_and_excerpt(
-    serve: Callable[..., Server], sender: CallbackSender
-) -> None:
+def test_500_is_a_failure_with_its_status_and_excerpt(serve: Callable[..., Server], sender: CallbackSender) -> None:
     server = serve(reply(500, b"database on fire"))
     result = sender.post(server.url(), b"{}", {})
     assert not result.ok
@@ -243,9 +240,7 @@ def test_redirect_is_not_followed(serve: Callable[..., Server], sender: Callback
 
 
 @pytest.mark.parametrize(("header", "expected"), [("120", 120.0), ("0", 0.0), ("soon", None), ("-5", None)])
-def test_retry_after_seconds(
-    serve: Callable[..., Server], sender: CallbackSender, header: str, expected: Any
-) -> None:
+def test_retry_after_seconds(serve: Callable[..., Server], sender: CallbackSender, header: str, expected: Any) -> None:
     server = serve(reply(429, headers={"Retry-After": header}))
     result = sender.post(server.url(), b"{}", {})
     assert result.status_code == 429
@@ -292,9 +287,7 @@ def test_malformed_response_headers_do_not_log_the_url_query(
 ) -> None:
     # Given a receiver whose headers urllib3 cannot parse (it logs a warning with the URL)
     token = register_secret("query-token-4f9a2c")
-    server = serve(
-        lambda handler: handler.wfile.write(b"HTTP/1.1 200 OK\r\n:bad\r\nContent-Length: 0\r\n\r\n")
-    )
+    server = serve(lambda handler: handler.wfile.write(b"HTTP/1.1 200 OK\r\n:bad\r\nContent-Length: 0\r\n\r\n"))
     # When a callback URL with a token in its query is posted to
     with caplog.at_level(logging.WARNING):
         result = sender.post(server.url(f"/hook?token={token}"), b"{}", {})
@@ -362,9 +355,7 @@ def test_close_closes_idle_connections(serve: Callable[..., Server]) -> None:
 # --- the total deadline -------------------------------------------------------------------
 
 
-def test_slow_server_is_cut_at_the_total_deadline(
-    serve: Callable[..., Server], release: threading.Event
-) -> None:
+def test_slow_server_is_cut_at_the_total_deadline(serve: Callable[..., Server], release: threading.Event) -> None:
     server = serve(lambda handler: (release.wait(5), reply()(handler)))
     with CallbackSender(allow_private=True, total_timeout=0.5) as sender:
         started = time.monotonic()
@@ -388,9 +379,7 @@ def trickle(head: bytes, body: bytes, release: threading.Event) -> Responder:
     return respond
 
 
-def test_body_trickle_is_cut_at_the_total_deadline(
-    serve: Callable[..., Server], release: threading.Event
-) -> None:
+def test_body_trickle_is_cut_at_the_total_deadline(serve: Callable[..., Server], release: threading.Event) -> None:
     # Given a server that sends its headers at once, then its body a byte every 20 ms
     body = b"." * 500
     head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\n\r\n".encode()
@@ -405,9 +394,7 @@ def test_body_trickle_is_cut_at_the_total_deadline(
     assert result.error == "timed out after 0.5 s (total time allowed for a delivery)"
 
 
-def test_header_trickle_is_cut_at_the_total_deadline(
-    serve: Callable[..., Server], release: threading.Event
-) -> None:
+def test_header_trickle_is_cut_at_the_total_deadline(serve: Callable[..., Server], release: threading.Event) -> None:
     head = b"HTTP/1.1 200 OK\r\nX-Padding: " + b"p" * 500 + b"\r\nContent-Length: 0\r\n\r\n"
     server = serve(trickle(head, b"", release))
     with CallbackSender(allow_private=True, total_timeout=0.5) as sender:
@@ -507,9 +494,7 @@ def test_dns_rebinding_is_caught_at_the_next_post(serve: Callable[..., Server], 
     assert len(server.requests) == 1
 
 
-def test_connection_to_an_address_no_longer_in_dns_is_not_reused(
-    serve: Callable[..., Server], dialer: Dialer
-) -> None:
+def test_connection_to_an_address_no_longer_in_dns_is_not_reused(serve: Callable[..., Server], dialer: Dialer) -> None:
     server = serve()
     dialer.redirects[PUBLIC_V4] = ("127.0.0.1", server.port)
     dialer.redirects[OTHER_PUBLIC_V4] = ("127.0.0.1", server.port)
@@ -603,9 +588,7 @@ class Pki:
             .add_extension(x509.SubjectAlternativeName(sans), critical=False)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-            .add_extension(
-                x509.AuthorityKeyIdentifier.from_issuer_public_key(self.ca_key.public_key()), critical=False
-            )
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self.ca_key.public_key()), critical=False)
             .sign(self.ca_key, hashes.SHA256())
         )
         cert_file = self.directory / f"{names[0]}.pem"
@@ -671,17 +654,13 @@ def test_https_verifies_the_host_name_on_a_pinned_connection(serve: Callable[...
     assert server.connections == 1
 
 
-def test_https_certificate_for_the_address_but_not_the_host_is_rejected(
-    serve: Callable[..., Server], pki: Pki
-) -> None:
+def test_https_certificate_for_the_address_but_not_the_host_is_rejected(serve: Callable[..., Server], pki: Pki) -> None:
     # Given a certificate valid for 127.0.0.1 and other.test, but not for callback.test
     server = serve(tls=pki.server_context("other.test", ips=("127.0.0.1",)))
     with CallbackSender(
         allow_private=True, resolver=resolver_for(["127.0.0.1"]), ssl_context=pki.client_context()
     ) as sender:
-        result = sender.post(
-            server.url(host="callback.test"), b"{}", {"Elements-Webhook-Signature": SIGNATURE}
-        )
+        result = sender.post(server.url(host="callback.test"), b"{}", {"Elements-Webhook-Signature": SIGNATURE})
     # Then it is checked against the host name, not the address connected to
     assert not result.ok and result.status_code is None
     assert result.error is not None

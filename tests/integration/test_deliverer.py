@@ -222,9 +222,23 @@ def test_already_delivered_notification_is_not_sent_again(pipeline: Pipeline) ->
 
 
 @pytest.mark.parametrize(
-    "address", ["127.0.0.1", "10.0.0.5", "172.16.3.4", "192.168.1.1", "169.254.169.254", "100.64.0.1", "::1", "fd00::1", "::ffff:10.0.0.1", "0.0.0.0"]
+    "address",
+    [
+        "127.0.0.1",
+        "10.0.0.5",
+        "172.16.3.4",
+        "192.168.1.1",
+        "169.254.169.254",
+        "100.64.0.1",
+        "::1",
+        "fd00::1",
+        "::ffff:10.0.0.1",
+        "0.0.0.0",
+    ],
 )
-def test_callback_host_resolving_to_a_forbidden_address_is_refused_at_delivery(pipeline: Pipeline, address: str) -> None:
+def test_callback_host_resolving_to_a_forbidden_address_is_refused_at_delivery(
+    pipeline: Pipeline, address: str
+) -> None:
     instance = pipeline.create_instance(**{"event.notification.callback.url": "https://hooks.example.test/in"})
     pipeline.change_and_poll(instance)
     family = socket.AF_INET6 if ":" in address else socket.AF_INET

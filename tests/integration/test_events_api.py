@@ -66,4 +66,6 @@ def test_events_routes_validate_and_hide_other_tenants(pipeline: Pipeline) -> No
     assert api.get(f"/instances/{instance}/events/not-an-id", auth=auth).status == 404
     assert api.get(f"/instances/{instance}/events/01a226bf-7010-8a54-bff4-462c63befebd", auth=auth).status == 404
     assert api.get(f"/instances/{instance}/events", auth=other).status == 404
-    assert api.post(f"/instances/{instance}/events/01a226bf-7010-8a54-bff4-462c63befebd/retry", auth=other).status == 404
+    assert (
+        api.post(f"/instances/{instance}/events/01a226bf-7010-8a54-bff4-462c63befebd/retry", auth=other).status == 404
+    )

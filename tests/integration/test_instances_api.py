@@ -85,7 +85,9 @@ def test_schedule_is_created_with_expression_input_target_role_and_dlq(api: ApiC
 
 def test_poller_configuration_as_json_string_is_accepted(api: ApiClient, org: Credentials) -> None:
     body = seed_body()
-    body["configuration"]["event.poller.configuration"] = json.dumps(body["configuration"]["event.poller.configuration"])
+    body["configuration"]["event.poller.configuration"] = json.dumps(
+        body["configuration"]["event.poller.configuration"]
+    )
 
     instance = create(api, org, body)
 
@@ -171,7 +173,11 @@ INVALID_BODIES: list[tuple[str, Any, str]] = [
     (f"{C}/event.notification.callback.url", "http://example.com/x", "configuration.event.notification.callback.url"),
     (f"{C}/event.notification.callback.url", "https://127.0.0.1/x", "configuration.event.notification.callback.url"),
     (f"{C}/event.notification.callback.url", "https://10.1.2.3/x", "configuration.event.notification.callback.url"),
-    (f"{C}/event.notification.callback.url", "https://169.254.169.254/latest", "configuration.event.notification.callback.url"),
+    (
+        f"{C}/event.notification.callback.url",
+        "https://169.254.169.254/latest",
+        "configuration.event.notification.callback.url",
+    ),
     (f"{C}/event.notification.callback.url", "https://localhost/x", "configuration.event.notification.callback.url"),
     (f"{C}/event.notification.callback.url", "/relative/path", "configuration.event.notification.callback.url"),
     (f"{C}/event.poller.refresh_interval", "abc", "configuration.event.poller.refresh_interval"),
@@ -185,22 +191,48 @@ INVALID_BODIES: list[tuple[str, Any, str]] = [
     (P, "{not json", "configuration.event.poller.configuration"),
     (P, [], "configuration.event.poller.configuration"),
     (P, {}, "configuration.event.poller.configuration"),
-    (f"{P}/widgets", {"url": "/hubs/humancapital/widgets", "idField": "id"}, "configuration.event.poller.configuration.widgets"),
+    (
+        f"{P}/widgets",
+        {"url": "/hubs/humancapital/widgets", "idField": "id"},
+        "configuration.event.poller.configuration.widgets",
+    ),
     (f"{CAND}/url", "https://evil.test/candidates", "configuration.event.poller.configuration.candidates.url"),
     (f"{CAND}/url", "/hubs/humancapital/jobs", "configuration.event.poller.configuration.candidates.url"),
-    (f"{CAND}/url", "/hubs/humancapital/candidates?where=updatedAfter>'x'", "configuration.event.poller.configuration.candidates.url"),
-    (f"{CAND}/url", "/hubs/humancapital/candidates?where=updatedAfter='${nope}'", "configuration.event.poller.configuration.candidates.url"),
+    (
+        f"{CAND}/url",
+        "/hubs/humancapital/candidates?where=updatedAfter>'x'",
+        "configuration.event.poller.configuration.candidates.url",
+    ),
+    (
+        f"{CAND}/url",
+        "/hubs/humancapital/candidates?where=updatedAfter='${nope}'",
+        "configuration.event.poller.configuration.candidates.url",
+    ),
     (f"{CAND}/url", ..., "configuration.event.poller.configuration.candidates.url"),
     (f"{CAND}/idField", "", "configuration.event.poller.configuration.candidates.idField"),
     (f"{CAND}/idfield", "id", "configuration.event.poller.configuration.candidates.idfield"),
-    (f"{DATES}/updatedDateFormat", "yyyy-qq-dd", "configuration.event.poller.configuration.candidates.datesConfiguration.updatedDateFormat"),
-    (f"{DATES}/updatedDateTimezone", "Mars/Olympus", "configuration.event.poller.configuration.candidates.datesConfiguration.updatedDateTimezone"),
-    (f"{DATES}/updatedDateField", ..., "configuration.event.poller.configuration.candidates.datesConfiguration.updatedDateField"),
+    (
+        f"{DATES}/updatedDateFormat",
+        "yyyy-qq-dd",
+        "configuration.event.poller.configuration.candidates.datesConfiguration.updatedDateFormat",
+    ),
+    (
+        f"{DATES}/updatedDateTimezone",
+        "Mars/Olympus",
+        "configuration.event.poller.configuration.candidates.datesConfiguration.updatedDateTimezone",
+    ),
+    (
+        f"{DATES}/updatedDateField",
+        ...,
+        "configuration.event.poller.configuration.candidates.datesConfiguration.updatedDateField",
+    ),
     (f"{CAND}/pollDelay", -1, "configuration.event.poller.configuration.candidates.pollDelay"),
 ]
 
 
-@pytest.mark.parametrize(("path", "value", "field"), INVALID_BODIES, ids=[f"{p}={v!r}"[:70] for p, v, _ in INVALID_BODIES])
+@pytest.mark.parametrize(
+    ("path", "value", "field"), INVALID_BODIES, ids=[f"{p}={v!r}"[:70] for p, v, _ in INVALID_BODIES]
+)
 def test_invalid_body_is_400_naming_the_field_and_changes_nothing(
     api: ApiClient, org: Credentials, aws, path: str, value: Any, field: str
 ) -> None:

@@ -6,6 +6,8 @@ import threading
 from collections import Counter
 from datetime import timedelta
 
+import pytest
+
 from srevents.clock import iso_millis
 from tests.support.poll_harness import PollHarness
 
@@ -297,10 +299,8 @@ def test_crash_after_plan_resends_same_ids_and_nothing_new_under_other_ids(harne
         raise RuntimeError("Lambda timed out")
 
     queue.send = crash_after_first_batch
-    try:
+    with pytest.raises(RuntimeError):
         harness.poll(instance)
-    except RuntimeError:
-        pass
     queue.send = original_send
     first = harness.drain()
     harness.clock.advance(30)
@@ -361,4 +361,3 @@ def test_unreadable_dates_are_skipped_and_counted(harness: PollHarness) -> None:
     assert outcome.resources[0].result == "ok"
     assert harness.state(instance)["candidates"].skipped_unreadable == 1
     assert harness.drain() == []
-

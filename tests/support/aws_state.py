@@ -32,5 +32,7 @@ def schedule(resources: StackResources, instance_id: int) -> dict[str, Any] | No
 
 def instance_item(resources: StackResources, instance_id: int) -> dict[str, Any] | None:
     dynamodb = boto3.client("dynamodb", region_name="us-east-1")
-    response = dynamodb.get_item(TableName=resources.refs["InstancesTable"], Key={"pk": {"S": f"INSTANCE#{instance_id}"}})
+    response = dynamodb.get_item(
+        TableName=resources.refs["InstancesTable"], Key={"pk": {"S": f"INSTANCE#{instance_id}"}}
+    )
     return response.get("Item")

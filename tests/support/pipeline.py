@@ -57,7 +57,9 @@ class Pipeline:
     def dead_letters(self) -> list[dict[str, Any]]:
         sqs = boto3.client("sqs", region_name="us-east-1")
         url = self.poll.resources.refs["NotificationDeadLetterQueue"]
-        return sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]).get("Messages", [])
+        return sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageAttributeNames=["All"]).get(
+            "Messages", []
+        )
 
 
 @pytest.fixture
@@ -66,6 +68,8 @@ def pipeline(aws: StackResources, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     for harness in build_harness(aws, monkeypatch, PIPELINE_ENV):
         module = load_handler_module("deliver")
         sqs = boto3.client("sqs", region_name="us-east-1")
-        pump = SqsPump(sqs, aws.refs["NotificationQueue"], aws.attrs[("NotificationQueue", "Arn")], module.lambda_handler)
+        pump = SqsPump(
+            sqs, aws.refs["NotificationQueue"], aws.attrs[("NotificationQueue", "Arn")], module.lambda_handler
+        )
         with Receiver(SIGNATURE_KEY) as receiver:
             yield Pipeline(harness, receiver, pump, module)

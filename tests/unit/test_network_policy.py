@@ -210,9 +210,7 @@ def test_message_reads_after_a_field_name() -> None:
 
 
 def test_allow_private_allows_loopback_and_private_but_never_metadata() -> None:
-    resolver = fake_resolver(
-        {"local.test": ["127.0.0.1", "10.0.0.5", "fd12::1"], "meta.test": ["169.254.169.254"]}
-    )
+    resolver = fake_resolver({"local.test": ["127.0.0.1", "10.0.0.5", "fd12::1"], "meta.test": ["169.254.169.254"]})
     assert check_host("local.test", 80, allow_private=True, resolver=resolver) == [
         "127.0.0.1",
         "10.0.0.5",
@@ -350,9 +348,7 @@ def test_local_names_are_refused_unless_private_is_allowed(host: str) -> None:
     check(f"https://{host}/hook", allow_private=True)
 
 
-@pytest.mark.parametrize(
-    "host", ["metadata.google.internal", "instance-data", "metadata", "METADATA.google.internal."]
-)
+@pytest.mark.parametrize("host", ["metadata.google.internal", "instance-data", "metadata", "METADATA.google.internal."])
 def test_metadata_names_are_always_refused(host: str) -> None:
     for allow_private in (False, True):
         with pytest.raises(ForbiddenAddressError, match=r"a cloud metadata host name$"):

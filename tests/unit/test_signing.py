@@ -69,8 +69,7 @@ def test_malformed_whsec_key_is_refused_without_echoing_it(key: str) -> None:
 def test_standard_webhooks_signature_matches_the_spec_formula() -> None:
     expected = hmac.new(b"secret", b"msg_1.1700000000." + BODY, hashlib.sha256).digest()
     assert (
-        standard_webhooks_signature("secret", "msg_1", 1700000000, BODY)
-        == "v1," + base64.b64encode(expected).decode()
+        standard_webhooks_signature("secret", "msg_1", 1700000000, BODY) == "v1," + base64.b64encode(expected).decode()
     )
 
 

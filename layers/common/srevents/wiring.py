@@ -136,7 +136,9 @@ def deliver_service(settings: Settings, clock: Clock | None = None, sender: Any 
         log=DeliveryLog(dynamodb, settings.notifications_table, settings.notification_ttl_days),
         secret_box=SecretBox(client("kms"), settings.kms_key_id),
         sender=sender
-        or CallbackSender(allow_private=settings.allow_private_callbacks, total_timeout=settings.callback_total_timeout),
+        or CallbackSender(
+            allow_private=settings.allow_private_callbacks, total_timeout=settings.callback_total_timeout
+        ),
         visibility=QueueVisibility(client("sqs"), settings.notification_queue_url, settings.retry_delay_scale),
         dead_letters=NotificationQueue(client("sqs"), settings.notification_dlq_url),
         clock=clock or SystemClock(),

@@ -29,7 +29,9 @@ class AccountsStore:
                 {
                     "Put": {
                         "TableName": self._table,
-                        "Item": encode({"pk": f"ORGSECRET#{digest}", "organizationId": organization_id, "hash": digest}),
+                        "Item": encode(
+                            {"pk": f"ORGSECRET#{digest}", "organizationId": organization_id, "hash": digest}
+                        ),
                         "ConditionExpression": "attribute_not_exists(pk)",
                     }
                 },

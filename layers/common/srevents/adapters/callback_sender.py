@@ -268,9 +268,7 @@ class CallbackSender:
 
         try:
             target = parse_callback_url(url, allow_http=True)
-            addresses = check_host(
-                target.host, target.port, allow_private=self._allow_private, resolver=self._resolver
-            )
+            addresses = check_host(target.host, target.port, allow_private=self._allow_private, resolver=self._resolver)
         except CallbackUrlError as exc:  # ForbiddenAddressError included
             return failure(f"callback URL {exc}")
 
@@ -278,17 +276,13 @@ class CallbackSender:
         connection = self._idle_connection(target, addresses)
         if connection is not None:
             try:
-                return self._exchange(
-                    connection, target, body, request_headers, started, deadline, reused=True
-                )
+                return self._exchange(connection, target, body, request_headers, started, deadline, reused=True)
             except _StaleConnection:
                 pass  # the server closed it while it was idle: open a fresh one below
         connection_or_error = self._connect(target, addresses, deadline)
         if isinstance(connection_or_error, str):
             return failure(connection_or_error)
-        return self._exchange(
-            connection_or_error, target, body, request_headers, started, deadline, reused=False
-        )
+        return self._exchange(connection_or_error, target, body, request_headers, started, deadline, reused=False)
 
     def _request_headers(self, target: CallbackTarget, headers: dict[str, str]) -> HTTPHeaderDict:
         merged = HTTPHeaderDict({"Content-Type": "application/json"})
@@ -332,9 +326,7 @@ class CallbackSender:
         connection.route = (target.scheme, target.host, target.port, address)
         return connection
 
-    def _connect(
-        self, target: CallbackTarget, addresses: list[str], deadline: _Deadline
-    ) -> _Connection | str:
+    def _connect(self, target: CallbackTarget, addresses: list[str], deadline: _Deadline) -> _Connection | str:
         """A new connection to the first checked address that takes one, or why none did."""
         error = "no address to connect to"
         for address in addresses:

@@ -29,7 +29,7 @@ class Attempt:
         item = {
             "at": self.at,
             "attempt": self.attempt,
-            "latencyMs": int(round(self.latency_ms)),
+            "latencyMs": round(self.latency_ms),
             "response": self.response,
             "outcome": self.outcome,
             "trigger": self.trigger,
@@ -61,7 +61,9 @@ def _key(instance_id: int, notification_id: str) -> dict[str, Any]:
 
 def _from_item(raw: dict[str, Any]) -> LoggedNotification:
     item = decode(raw)
-    return LoggedNotification(item["instanceId"], item["notificationId"], item.get("status", PENDING), item.get("body", ""), item)
+    return LoggedNotification(
+        item["instanceId"], item["notificationId"], item.get("status", PENDING), item.get("body", ""), item
+    )
 
 
 class DeliveryLog:
@@ -135,7 +137,9 @@ class DeliveryLog:
             ExpressionAttributeValues=values,
         )
 
-    def page(self, instance_id: int, *, limit: int, cursor: str | None, status: str | None = None) -> tuple[list[LoggedNotification], str | None]:
+    def page(
+        self, instance_id: int, *, limit: int, cursor: str | None, status: str | None = None
+    ) -> tuple[list[LoggedNotification], str | None]:
         """Newest first (ids start with the newest event's time). The cursor is opaque to callers."""
         kwargs: dict[str, Any] = {
             "TableName": self._table,

@@ -6,6 +6,7 @@ so a poll that outlived its lease can never move a watermark that a newer poll o
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,7 +52,9 @@ class PollerStateStore:
             response = self._client.update_item(
                 TableName=self._table,
                 Key=_key(instance_id),
-                UpdateExpression="SET leaseOwner = :me, leaseExpires = :exp, resources = if_not_exists(resources, :empty)",
+                UpdateExpression=(
+                    "SET leaseOwner = :me, leaseExpires = :exp, resources = if_not_exists(resources, :empty)"
+                ),
                 ConditionExpression="attribute_not_exists(leaseExpires) OR leaseExpires < :now",
                 ExpressionAttributeValues={
                     ":me": {"S": owner},
@@ -67,7 +70,9 @@ class PollerStateStore:
             raise
         return _snapshot(response["Attributes"])
 
-    def _fenced_update(self, instance_id: int, owner: str, expression: str, names: dict[str, str], values: dict[str, Any]) -> None:
+    def _fenced_update(
+        self, instance_id: int, owner: str, expression: str, names: dict[str, str], values: dict[str, Any]
+    ) -> None:
         try:
             self._client.update_item(
                 TableName=self._table,
@@ -88,10 +93,8 @@ class PollerStateStore:
         self._fenced_update(instance_id, owner, expression, {"#r": resource}, {":s": encode_value(encode_state(state))})
 
     def release(self, instance_id: int, owner: str) -> None:
-        try:
+        with contextlib.suppress(LeaseLost):  # someone took over: the lease is theirs to release
             self._fenced_update(instance_id, owner, "REMOVE leaseOwner, leaseExpires", {}, {})
-        except LeaseLost:
-            pass
 
     def replace_resources(self, instance_id: int, states: dict[str, ResourceState], now_ms: int) -> bool:
         """Overwrite resources' states while no poll holds the lease (replay). False if one does."""
@@ -103,7 +106,9 @@ class PollerStateStore:
                 TableName=self._table,
                 Key=_key(instance_id),
                 UpdateExpression=f"SET {sets}",
-                ConditionExpression="attribute_exists(resources) AND (attribute_not_exists(leaseExpires) OR leaseExpires < :now)",
+                ConditionExpression=(
+                    "attribute_exists(resources) AND (attribute_not_exists(leaseExpires) OR leaseExpires < :now)"
+                ),
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues={**values, ":now": {"N": str(now_ms)}},
             )

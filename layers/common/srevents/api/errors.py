@@ -39,7 +39,8 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(json.JSONDecodeError)
     def bad_json(error: json.JSONDecodeError) -> Response:
         return json_response(
-            400, {"message": f"body is not valid JSON: {error.msg} at position {error.pos}", "requestId": _request_id(app)}
+            400,
+            {"message": f"body is not valid JSON: {error.msg} at position {error.pos}", "requestId": _request_id(app)},
         )
 
     @app.not_found

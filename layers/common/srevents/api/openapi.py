@@ -149,7 +149,17 @@ SCHEMAS: dict[str, Any] = {
     },
     "Instance": {
         "type": "object",
-        "required": ["id", "name", "createdDate", "element", "tags", "eventsEnabled", "disabled", "valid", "configuration"],
+        "required": [
+            "id",
+            "name",
+            "createdDate",
+            "element",
+            "tags",
+            "eventsEnabled",
+            "disabled",
+            "valid",
+            "configuration",
+        ],
         "properties": {
             "id": {"type": "integer"},
             "name": {"type": "string"},

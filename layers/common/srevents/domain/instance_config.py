@@ -111,7 +111,7 @@ def _closest(word: str, choices: tuple[str, ...] | list[str]) -> str:
 
 
 def _show(value: Any) -> str:
-    text = json.dumps(value) if not isinstance(value, str) else json.dumps(value)
+    text = json.dumps(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -152,14 +152,12 @@ def parse_bool(value: Any, field: str) -> bool:
 
 
 def parse_interval(value: Any, field: str) -> int:
+    whole_float = isinstance(value, float) and value.is_integer()
+    digits = isinstance(value, str) and re.fullmatch(r"\s*\d{1,6}\s*", value) is not None
     number: int | None = None
-    if isinstance(value, bool):
-        number = None
-    elif isinstance(value, int):
+    if isinstance(value, int) and not isinstance(value, bool):
         number = value
-    elif isinstance(value, float) and value.is_integer():
-        number = int(value)
-    elif isinstance(value, str) and re.fullmatch(r"\s*\d{1,6}\s*", value):
+    elif whole_float or digits:
         number = int(value)
     if number is None or not MIN_INTERVAL <= number <= MAX_INTERVAL:
         raise ValidationError(
@@ -264,7 +262,8 @@ def parse_poller_configuration(raw: Any) -> dict[str, dict[str, Any]]:
         if name not in HUB_RESOURCES:
             known = ", ".join(HUB_RESOURCES)
             raise ValidationError(
-                f"{field}.{name}", f"is not a resource SmartRecruiters can poll{_closest(name, list(HUB_RESOURCES))} (known: {known})"
+                f"{field}.{name}",
+                f"is not a resource SmartRecruiters can poll{_closest(name, list(HUB_RESOURCES))} (known: {known})",
             )
         normalized[name], _ = _resource(name, block, f"{field}.{name}")
     return normalized
@@ -273,7 +272,9 @@ def parse_poller_configuration(raw: Any) -> dict[str, dict[str, Any]]:
 def resource_configs(configuration: Mapping[str, Any]) -> list[ResourceConfig]:
     """The poller's view of a stored (already valid) configuration."""
     prefix = f"configuration.{POLLER_CONFIGURATION}"
-    return [_resource(name, block, f"{prefix}.{name}")[1] for name, block in configuration[POLLER_CONFIGURATION].items()]
+    return [
+        _resource(name, block, f"{prefix}.{name}")[1] for name, block in configuration[POLLER_CONFIGURATION].items()
+    ]
 
 
 def _callback_url(value: Any, policy: CallbackPolicy) -> str:
@@ -316,7 +317,9 @@ def validate_configuration(raw: Any, policy: CallbackPolicy) -> tuple[dict[str, 
         if key in SECRET_KEYS or key in EVENT_KEYS:
             continue
         if not isinstance(value, str | int | float | bool) or value is None:
-            raise ValidationError(f"configuration.{key}", f"must be a string, number or boolean, got {_type_name(value)}")
+            raise ValidationError(
+                f"configuration.{key}", f"must be a string, number or boolean, got {_type_name(value)}"
+            )
         normalized[key] = value
 
     enabled = parse_bool(config.get(ENABLED, False), f"configuration.{ENABLED}")
@@ -326,14 +329,16 @@ def validate_configuration(raw: Any, policy: CallbackPolicy) -> tuple[dict[str, 
         if vendor_type != "polling":
             raise ValidationError(
                 f"configuration.{VENDOR_TYPE}",
-                f'must be "polling" when events are enabled (SmartRecruiters supports polling only), got {_show(vendor_type)}',
+                'must be "polling" when events are enabled (SmartRecruiters supports polling only), '
+                f"got {_show(vendor_type)}",
             )
         if config.get(CALLBACK_URL) in (None, ""):
             raise ValidationError(f"configuration.{CALLBACK_URL}", "is required when events are enabled")
     if config.get(VENDOR_TYPE) is not None:
         if config[VENDOR_TYPE] != "polling":
             raise ValidationError(
-                f"configuration.{VENDOR_TYPE}", f'must be "polling" (SmartRecruiters supports polling only), got {_show(config[VENDOR_TYPE])}'
+                f"configuration.{VENDOR_TYPE}",
+                f'must be "polling" (SmartRecruiters supports polling only), got {_show(config[VENDOR_TYPE])}',
             )
         normalized[VENDOR_TYPE] = "polling"
     if config.get(CALLBACK_URL) not in (None, ""):
@@ -373,7 +378,9 @@ def validate_instance(body: Any, policy: CallbackPolicy) -> InstanceSpec:
     if element is None:
         raise ValidationError("element.key", f'is required: "{ELEMENT_KEY}"')
     if element.get("key") != ELEMENT_KEY:
-        raise ValidationError("element.key", f'must be "{ELEMENT_KEY}", the only supported element, got {_show(element.get("key"))}')
+        raise ValidationError(
+            "element.key", f'must be "{ELEMENT_KEY}", the only supported element, got {_show(element.get("key"))}'
+        )
     if "name" not in body:
         raise ValidationError("name", "is required")
     name = _name(body["name"])
@@ -387,9 +394,7 @@ def validate_instance(body: Any, policy: CallbackPolicy) -> InstanceSpec:
 PATCH_KEYS = ("name", "tags", "configuration")
 
 
-def merge_patch(
-    current: InstanceSpec, patch: Any, policy: CallbackPolicy
-) -> InstanceSpec:
+def merge_patch(current: InstanceSpec, patch: Any, policy: CallbackPolicy) -> InstanceSpec:
     """Apply a PATCH body to a stored instance and validate the result with the same rules as creation.
 
     `configuration` keys are merged one by one; a key set to null is removed (secrets: the signature

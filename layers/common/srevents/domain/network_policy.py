@@ -135,9 +135,7 @@ def _embedded_ipv4(address: ipaddress.IPv6Address) -> tuple[str, list[ipaddress.
 
 def _as_address(ip: str | IPAddress) -> IPAddress:
     """The address itself; an IPv6 zone (`fe80::1%eth0`) does not change what it is."""
-    address = (
-        ip if isinstance(ip, ipaddress.IPv4Address | ipaddress.IPv6Address) else ipaddress.ip_address(ip)
-    )
+    address = ip if isinstance(ip, ipaddress.IPv4Address | ipaddress.IPv6Address) else ipaddress.ip_address(ip)
     if isinstance(address, ipaddress.IPv6Address) and address.scope_id:
         return ipaddress.IPv6Address(int(address))
     return address
@@ -228,9 +226,7 @@ def _check_addresses(verb: str, addresses: Sequence[str], allow_private: bool) -
             )
 
 
-def check_host(
-    host: str, port: int, *, allow_private: bool, resolver: Resolver = socket.getaddrinfo
-) -> list[str]:
+def check_host(host: str, port: int, *, allow_private: bool, resolver: Resolver = socket.getaddrinfo) -> list[str]:
     """Resolve `host` and return its addresses if every one of them may be reached.
 
     This is the delivery-time check: the caller must connect to one of the returned addresses
@@ -376,9 +372,7 @@ def parse_callback_url(url: str, *, allow_http: bool) -> CallbackTarget:
     return CallbackTarget(scheme, host, port or DEFAULT_PORTS[scheme], request_target)
 
 
-_METADATA_NAMES = frozenset(
-    {"metadata", "metadata.google.internal", "instance-data", "instance-data.ec2.internal"}
-)
+_METADATA_NAMES = frozenset({"metadata", "metadata.google.internal", "instance-data", "instance-data.ec2.internal"})
 _LOCAL_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
 _LOCAL_SUFFIXES = (".localhost", ".local", ".localdomain", ".internal", ".home.arpa")
 
@@ -390,9 +384,7 @@ def _check_name(host: str, allow_private: bool) -> None:
         raise ForbiddenAddressError(f"points at {host}, a local-only host name", problem="local name")
 
 
-def check_callback_url(
-    url: str, *, allow_http: bool, allow_private: bool, resolver: Resolver | None = None
-) -> None:
+def check_callback_url(url: str, *, allow_http: bool, allow_private: bool, resolver: Resolver | None = None) -> None:
     """Validate a callback URL when an instance is created or updated.
 
     Checks the shape (absolute, https or allowed http, a host, no userinfo, a valid port), IP

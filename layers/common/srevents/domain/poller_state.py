@@ -124,13 +124,15 @@ def decode_state(item: dict[str, Any] | None) -> ResourceState:
         return ResourceState()
     cursor = item.get("cursor")
     watermark = item.get("watermark")
+    counters: dict[str, Any] = {name: int(item.get(name, 0)) for name in _COUNTERS}
+    texts: dict[str, Any] = {name: item.get(name) for name in _TEXTS}
     return ResourceState(
         watermark=datetime.fromisoformat(watermark.replace("Z", "+00:00")) if watermark else None,
         remembered=_unpack_versions(item.get("remembered")),
         pending=_unpack_pending(item.get("pending")),
         cursor=Cursor(cursor["pageId"], from_millis(cursor["runStart"])) if cursor else None,
-        **{name: int(item.get(name, 0)) for name in _COUNTERS},
-        **{name: item.get(name) for name in _TEXTS},
+        **counters,
+        **texts,
     )
 
 
@@ -159,4 +161,3 @@ def present_state(resource: str, state: ResourceState) -> dict[str, Any]:
         "rememberedVersions": len(state.remembered),
         "replayGeneration": state.replay_generation,
     }
-

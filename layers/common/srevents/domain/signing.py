@@ -77,9 +77,7 @@ def signature_headers(key: str | None, notification_id: str, timestamp: int, bod
         headers[ELEMENTS_SIGNATURE_HEADER] = elements_signature(key, body)
         headers[STANDARD_ID_HEADER] = notification_id
         headers[STANDARD_TIMESTAMP_HEADER] = str(timestamp)
-        headers[STANDARD_SIGNATURE_HEADER] = standard_webhooks_signature(
-            key, notification_id, timestamp, body
-        )
+        headers[STANDARD_SIGNATURE_HEADER] = standard_webhooks_signature(key, notification_id, timestamp, body)
     return headers
 
 

@@ -30,7 +30,7 @@ from srevents.adapters.instances_store import InstancesStore
 from srevents.adapters.notification_queue import NotificationQueue, QueueMessage
 from srevents.adapters.secrets import SecretBox
 from srevents.clock import Clock, iso_millis
-from srevents.domain.backoff import MAX_ATTEMPTS, is_last_attempt, retry_delay
+from srevents.domain.backoff import is_last_attempt, retry_delay
 from srevents.domain.instance import Instance
 from srevents.domain.instance_config import CALLBACK_URL, SIGNATURE_KEY
 from srevents.domain.signing import signature_headers
@@ -144,7 +144,11 @@ class DeliverService:
 
     def deliver(self, queued: QueuedNotification) -> str:
         """Deliver from the queue. Returns the outcome; raises DeliveryDeferred to be retried later."""
-        extra = {"instance_id": queued.instance_id, "notification_id": queued.notification_id, "attempt": queued.attempt}
+        extra = {
+            "instance_id": queued.instance_id,
+            "notification_id": queued.notification_id,
+            "attempt": queued.attempt,
+        }
         instance = self._cache.get(queued.instance_id)
         if instance is None:
             logger.warning("notification dropped: its instance no longer exists", extra=extra)
@@ -163,7 +167,9 @@ class DeliverService:
         attempt_no = 1 + _queue_attempts(logged.item if logged else {}, queued.generation)
         metrics.add_metric(name="DeliveryLatency", unit=MetricUnit.Milliseconds, value=result.latency_ms)
         metrics.add_metric(name="DeliveryAttempts", unit=MetricUnit.Count, value=1)
-        metrics.add_metric(name="DeliveriesSucceeded" if result.ok else "DeliveriesFailed", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(
+            name="DeliveriesSucceeded" if result.ok else "DeliveriesFailed", unit=MetricUnit.Count, value=1
+        )
         if result.ok:
             attempt = self._attempt(result, attempt_no, "delivered", queued.generation)
             self._write(queued, DELIVERED, meta, attempt, headers, delivered_generation=queued.generation)
@@ -177,7 +183,9 @@ class DeliverService:
         if is_last_attempt(attempt_no):
             self._dead_letters.send([_dead_letter(queued)])
             self._write(queued, FAILED, meta, self._attempt(result, attempt_no, "failed", queued.generation), headers)
-            logger.error("notification failed for good; moved to the dead-letter queue", extra={**extra, "error": result.error})
+            logger.error(
+                "notification failed for good; moved to the dead-letter queue", extra={**extra, "error": result.error}
+            )
             return "failed"
         retry_after = result.retry_after_seconds if result.status_code in RETRY_AFTER_STATUSES else None
         delay = retry_delay(attempt_no, retry_after=retry_after)
@@ -188,7 +196,9 @@ class DeliverService:
             "delivery failed; will retry",
             extra={**extra, "status_code": result.status_code, "error": result.error, "retry_in_seconds": delay},
         )
-        raise DeliveryDeferred(f"attempt {attempt_no} failed ({result.status_code or result.error}); retry in {delay} s")
+        raise DeliveryDeferred(
+            f"attempt {attempt_no} failed ({result.status_code or result.error}); retry in {delay} s"
+        )
 
     def release_held_back(self, receipt_handles: list[str]) -> None:
         if receipt_handles:

@@ -118,7 +118,7 @@ class InstancesService:
         return present(self._change(current, current.spec(), disabled=not enabled))
 
     def delete(self, caller: Caller, instance_id: int) -> None:
-        instance = self.owned(caller, instance_id)
+        self.owned(caller, instance_id)
         # Schedule first (no more polls), instance last: a retried DELETE finishes the job.
         self._schedules.delete(instance_id)
         self._poller_state.delete(instance_id)
@@ -131,11 +131,12 @@ class InstancesService:
         if not changed and set(spec.secrets) == set(current.secret_names):
             return current.secret_names, current.secrets_ciphertext
         existing = self._secret_box.open(current.id, current.secrets_ciphertext)
-        plaintext = {
-            name: existing[name] if value is KEPT else value
-            for name, value in spec.secrets.items()
-            if isinstance(value, str) or name in existing
-        }
+        plaintext: dict[str, str] = {}
+        for name, value in spec.secrets.items():
+            if isinstance(value, str):
+                plaintext[name] = value
+            elif name in existing:
+                plaintext[name] = existing[name]
         return tuple(plaintext), self._secret_box.seal(current.id, plaintext)
 
     def _change(self, current: Instance, spec: InstanceSpec, *, disabled: bool) -> Instance:

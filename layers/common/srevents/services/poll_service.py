@@ -103,7 +103,9 @@ class PollService:
             for index, config in enumerate(configs):
                 state = snapshot.resources.get(config.name, ResourceState())
                 last = index == len(configs) - 1
-                outcome.resources.append(self._poll_resource(instance, config, state, client, owner, remaining_ms, last))
+                outcome.resources.append(
+                    self._poll_resource(instance, config, state, client, owner, remaining_ms, last)
+                )
         except LeaseLost:
             logger.warning("poll lost its lease; stopping", extra={"instance_id": instance_id})
             return outcome
@@ -161,12 +163,13 @@ class PollService:
 
         emitted = {e.version: e.updated_ms for n in to_send for e in n.events}
         complete = next_page is None
+        cursor = None if next_page is None else Cursor(next_page, run_start)
         new_watermark = run_start if complete else watermark
         committed = state.with_changes(
             watermark=new_watermark,
             remembered=state.remember(emitted, keep_after=lower_bound(new_watermark, config.poll_delay_seconds)),
             pending=(),
-            cursor=None if complete else Cursor(next_page, run_start),
+            cursor=cursor,
             last_run_started=iso_millis(started),
             last_run_finished=iso_millis(self._clock.now()),
             last_result="ok" if complete else "partial",
@@ -182,7 +185,13 @@ class PollService:
         self._state.save(instance.id, owner, config.name, committed, release=release)
         logger.info(
             "poll committed",
-            extra={**log, "pages": pages, "records": changes.records_read, "events": len(emitted), "complete": complete},
+            extra={
+                **log,
+                "pages": pages,
+                "records": changes.records_read,
+                "events": len(emitted),
+                "complete": complete,
+            },
         )
         return ResourceOutcome(
             config.name, committed.last_result or "ok", pages, changes.records_read, len(emitted), len(to_send)
@@ -273,4 +282,3 @@ def _reason(error: BaseException) -> str:
 
 def _parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
-

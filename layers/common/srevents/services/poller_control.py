@@ -77,7 +77,9 @@ class PollerControl:
             raise ValidationError("resources", "must be a non-empty list of resource names")
         for index, name in enumerate(wanted):
             if name not in configured:
-                raise ValidationError(f"resources[{index}]", f"is not polled by this instance (polled: {', '.join(configured)})")
+                raise ValidationError(
+                    f"resources[{index}]", f"is not polled by this instance (polled: {', '.join(configured)})"
+                )
         snapshot = self._state.read(instance.id)
         if not snapshot.resources and snapshot.lease_owner is None:
             self._state.ensure_item(instance.id)
