@@ -44,6 +44,20 @@ class Received:
     def notification_id(self) -> str:
         return self.headers.get("elements-webhook-id", "")
 
+    def summary(self) -> dict[str, Any]:
+        try:
+            message = self.json.get("message", {})
+        except ValueError:
+            message = {}
+        return {
+            "notificationId": self.notification_id,
+            "status": self.status,
+            "instanceId": message.get("instanceId"),
+            "events": message.get("events", []),
+            "elementsSignatureOk": self.elements_signature_ok,
+            "standardSignatureOk": self.standard_signature_ok,
+        }
+
 
 def _standard_key(key: str) -> bytes:
     return base64.b64decode(key[len("whsec_") :]) if key.startswith("whsec_") else key.encode()
@@ -68,6 +82,7 @@ class Receiver:
 
     def __init__(self, signature_key: str | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
         self.signature_key = signature_key
+        self.extra_keys: list[str] = []  # more keys to try (the local stack's receiver serves many instances)
         self.received: list[Received] = []
         self._script: deque[Scripted] = deque()
         self.default = Scripted()
@@ -100,6 +115,17 @@ class Receiver:
                 if receiver.on_receive:
                     receiver.on_receive(record)
 
+            def do_GET(self) -> None:  # noqa: N802 - what the local stack's tests read back
+                if self.path.split("?")[0] != "/_received":
+                    self.send_error(404)
+                    return
+                payload = json.dumps([r.summary() for r in list(receiver.received)]).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
             def log_message(self, *args: Any) -> None:
                 pass
 
@@ -122,9 +148,10 @@ class Receiver:
 
     def _record(self, path: str, headers: dict[str, str], body: bytes, status: int) -> Received:
         elements_ok = standard_ok = None
-        if self.signature_key:
-            elements_ok = verify_elements(self.signature_key, body, headers.get("elements-webhook-signature"))
-            standard_ok = verify_standard(self.signature_key, headers, body)
+        keys = [k for k in [self.signature_key, *self.extra_keys] if k]
+        if keys and "elements-webhook-signature" in headers:
+            elements_ok = any(verify_elements(k, body, headers.get("elements-webhook-signature")) for k in keys)
+            standard_ok = any(verify_standard(k, headers, body) for k in keys)
         record = Received(path, headers, body, status, elements_ok, standard_ok, time.time())
         with self._lock:
             self.received.append(record)

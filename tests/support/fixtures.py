@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 from moto import mock_aws
 
 from devstack.aws_resources import StackResources, create_stack_resources
+from devstack.seed import SEED_BODY
 from srevents.adapters.aws import reset_clients
 from tests.support.api_client import ApiClient, Credentials
 
@@ -45,32 +47,6 @@ def other_org(api: ApiClient) -> Credentials:
 
 def seed_body(**overrides: Any) -> dict[str, Any]:
     """The seed document's `POST /instances` example body, verbatim (callback and all)."""
-    body: dict[str, Any] = {
-        "element": {"key": "smartrecruiters"},
-        "configuration": {
-            "api.key": "xxxxxxxxxxxxxxxxxxxxxxxxx",
-            "event.notification.enabled": True,
-            "event.vendor.type": "polling",
-            "event.notification.callback.url": "https://api.cloud-elements.com/elements/api-v2/events//",
-            "event.notification.signature.key": "asdfo08e$fd",
-            "event.poller.refresh_interval": "15",
-            "event.poller.configuration": {
-                "candidates": {
-                    "url": "/hubs/humancapital/candidates?where=updatedAfter='${gmtDate:yyyy-MM-dd'T'HH:mm:ss.SSS'Z'}'",
-                    "idField": "id",
-                    "datesConfiguration": {
-                        "updatedDateField": "updatedOn",
-                        "updatedDateFormat": "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'",
-                        "updatedDateTimezone": "GMT",
-                        "createdDateField": "createdOn",
-                        "createdDateFormat": "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'",
-                        "createdDateTimezone": "GMT",
-                    },
-                }
-            },
-        },
-        "tags": ["Docs"],
-        "name": "API Instance with Polling",
-    }
+    body = copy.deepcopy(SEED_BODY)
     body.update(overrides)
     return body

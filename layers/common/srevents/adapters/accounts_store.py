@@ -18,10 +18,10 @@ class AccountsStore:
         self._table = table
         self._counters = InstancesStore(client, table)
 
-    def create_organization(self, name: str) -> tuple[int, str]:
+    def create_organization(self, name: str, secret: str | None = None) -> tuple[int, str]:
         """A new organization and its secret (returned once; only its hash is kept)."""
         organization_id = self._counters.next_id("organization")
-        secret = new_secret()
+        secret = secret or new_secret()
         digest = hash_secret(secret)
         self._client.transact_write_items(
             TransactItems=[
@@ -39,9 +39,9 @@ class AccountsStore:
         )
         return organization_id, secret
 
-    def create_user(self, organization_id: int, email: str) -> tuple[int, str]:
+    def create_user(self, organization_id: int, email: str, secret: str | None = None) -> tuple[int, str]:
         user_id = self._counters.next_id("user")
-        secret = new_secret()
+        secret = secret or new_secret()
         digest = hash_secret(secret)
         self._client.put_item(
             TableName=self._table,

@@ -1,0 +1,275 @@
+"""`make run`: the whole pipeline on 127.0.0.1, no AWS account. `python -m devstack --help` for flags."""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+import urllib.request
+import warnings
+from typing import Any
+
+from devstack.stack import REGION, configure_aws_environment
+
+SEED_SIGNATURE_KEY = "asdfo08e$fd"  # the seed document's example key; the receiver verifies with it
+DEMO_API_KEY = "demo-smartrecruiters-key"
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="make run ARGS=...",
+        description="Run srevents locally: moto for AWS, the SmartRecruiters simulator, the real handlers.",
+    )
+    parser.add_argument("--api-port", type=int, default=3000, help="port of the instances API (default 3000)")
+    parser.add_argument(
+        "--smartrecruiters-url",
+        help="poll this SmartRecruiters API instead of the built-in simulator (e.g. https://api.smartrecruiters.com)",
+    )
+    parser.add_argument("--organization-secret", help="the demo organization's secret (generated if not given)")
+    parser.add_argument("--user-secret", help="the demo user's secret (generated if not given)")
+    parser.add_argument("--no-demo", action="store_true", help="don't create a demo instance or simulated changes")
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        help="run schedules and delivery retries N times faster (default 60 with the demo: 15 min -> 15 s; else 1)",
+    )
+    parser.add_argument("--receiver-port", type=int, default=0, help="port of the local callback receiver (default: any)")
+    parser.add_argument("--simulator-port", type=int, default=0, help="port of the SmartRecruiters simulator (default: any)")
+    parser.add_argument("--change-every", type=float, default=2.0, help="seconds between simulated changes in the demo")
+    parser.add_argument("--log-level", default="WARNING", help="the handlers' Powertools log level (default WARNING)")
+    args = parser.parse_args(argv)
+    if args.time_scale is None:
+        args.time_scale = 1.0 if args.no_demo else 60.0
+    if args.time_scale <= 0:
+        parser.error("--time-scale must be positive")
+    return args
+
+
+def say(component: str, text: str) -> None:
+    print(f"[{component}] {text}", flush=True)
+
+
+def http_json(method: str, url: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})})  # noqa: S310 - loopback only
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def seed_body(callback_url: str, api_key: str) -> dict[str, Any]:
+    """The seed's `POST /instances` example, with the callback and key pointed at the local stack."""
+    from devstack.seed import SEED_BODY
+
+    body = copy.deepcopy(SEED_BODY)
+    body["configuration"]["event.notification.callback.url"] = callback_url
+    body["configuration"]["api.key"] = api_key
+    jobs = copy.deepcopy(body["configuration"]["event.poller.configuration"]["candidates"])
+    jobs["url"] = jobs["url"].replace("/candidates", "/jobs")
+    body["configuration"]["event.poller.configuration"]["jobs"] = jobs  # the demo changes jobs too
+    return body
+
+
+def main(argv: list[str] | None = None) -> int:  # noqa: C901, PLR0915 - a linear start-up script
+    args = parse_args(argv)
+    os.environ["POWERTOOLS_LOG_LEVEL"] = args.log_level.upper()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's server logs every request otherwise
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    cleanups: list[Any] = []
+
+    try:
+        # --- AWS: moto's server, resources from template.yaml ---------------------------------
+        from moto.server import ThreadedMotoServer
+
+        moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        moto.start()
+        cleanups.append(moto.stop)
+        host, port = moto.get_host_and_port()
+        aws_url = f"http://{host}:{port}"
+
+        from devstack.receiver import Receiver
+        from devstack.smartrecruiters import SimulatorServer, SimulatorStore
+        from devstack.stack import (
+            ApiGatewayShim,
+            DeliveryPump,
+            LambdaInvokeShim,
+            PollRunner,
+            SchedulerLoop,
+            _serve,
+            load_handlers,
+        )
+
+        # The poll runner needs the handler; the invoke shim must exist before the environment is set.
+        runner_box: dict[str, PollRunner] = {}
+
+        class _Deferred:
+            def submit(self, event: dict[str, Any]) -> None:
+                runner_box["runner"].submit(event)
+
+        invoke = LambdaInvokeShim(_Deferred())  # type: ignore[arg-type]
+        _serve(invoke.server, "lambda-invoke")
+        cleanups.append(invoke.server.shutdown)
+        configure_aws_environment(aws_url, invoke.url)
+
+        import boto3
+
+        from devstack.aws_resources import create_stack_resources
+
+        session = boto3.Session(region_name=REGION)
+        resources = create_stack_resources(
+            session, parameters={"AllowPrivateCallbacks": "true", "AllowHttpCallbacks": "true"}
+        )
+
+        # --- SmartRecruiters ------------------------------------------------------------------
+        store = None
+        if args.smartrecruiters_url:
+            sr_url = args.smartrecruiters_url.rstrip("/")
+            say("smartrecruiters", f"polling {sr_url}")
+        else:
+            store = SimulatorStore()
+            store.add_api_key(DEMO_API_KEY)
+            simulator = SimulatorServer(store, port=args.simulator_port).start()
+            cleanups.append(simulator.stop)
+            sr_url = simulator.base_url
+            say("smartrecruiters", f"simulator at {sr_url} (API key for instances: {DEMO_API_KEY})")
+
+        # --- the functions' environment, as template.yaml gives it ------------------------------
+        environment: dict[str, str] = {}
+        for function in ("ApiFunction", "PollFunction", "DeliverFunction"):
+            environment.update(resources.function_environment(function))
+        environment.update(
+            {
+                "SMARTRECRUITERS_BASE_URL": sr_url,
+                "RETRY_DELAY_SCALE": str(args.time_scale),
+                "POWERTOOLS_LOG_LEVEL": args.log_level.upper(),
+            }
+        )
+        os.environ.update(environment)
+        handlers = load_handlers()
+
+        # --- the receiver ---------------------------------------------------------------------
+        from devstack.demo import ChangeMaker, Tally
+
+        receiver = Receiver(SEED_SIGNATURE_KEY, port=args.receiver_port).start()
+        cleanups.append(receiver.stop)
+        interval_seconds = 15 * 60 / args.time_scale
+        tally = Tally(grace_seconds=2 * interval_seconds + 30)
+
+        def show(record: Any) -> None:
+            summary = record.summary()
+            events = summary["events"]
+            kinds = ", ".join(f"{e['eventType']} {e['objectType']} {e['objectId'][:8]}" for e in events[:3])
+            more = f" +{len(events) - 3} more" if len(events) > 3 else ""
+            verified = {True: "verified", False: "INVALID", None: "unsigned or unknown key"}[
+                summary["elementsSignatureOk"] and summary["standardSignatureOk"]
+                if summary["elementsSignatureOk"] is not None
+                else None
+            ]
+            say(
+                "receiver",
+                f"instance {summary['instanceId']}: {len(events)} event(s) [{kinds}{more}] signature {verified}",
+            )
+            tally.received(events)
+
+        receiver.on_receive = show
+
+        # --- the pipeline ---------------------------------------------------------------------
+        runner = PollRunner(handlers["poll"].lambda_handler, on_start=tally.poll_started)
+        runner_box["runner"] = runner
+        runner.start()
+        cleanups.append(runner.stop)
+        scheduler = SchedulerLoop(
+            session.client("scheduler"), resources.refs["PollerScheduleGroup"], runner, time_scale=args.time_scale
+        )
+        scheduler.start()
+        cleanups.append(scheduler.stop)
+
+        from devstack.sqs_pump import SqsPump
+
+        pump = SqsPump(
+            session.client("sqs"),
+            resources.refs["NotificationQueue"],
+            resources.attrs[("NotificationQueue", "Arn")],
+            handlers["deliver"].lambda_handler,
+        )
+        delivery = DeliveryPump(pump)
+        delivery.start()
+        cleanups.append(delivery.stop)
+
+        api = ApiGatewayShim(handlers["api"].lambda_handler, args.api_port)
+        _serve(api.server, "api")
+        cleanups.append(api.server.shutdown)
+
+        # --- the demo organization ------------------------------------------------------------
+        from srevents.adapters.accounts_store import AccountsStore
+
+        accounts = AccountsStore(session.client("dynamodb"), resources.refs["InstancesTable"])
+        organization_id, organization_secret = accounts.create_organization("Demo", args.organization_secret)
+        _, user_secret = accounts.create_user(organization_id, "demo@localhost", args.user_secret)
+        authorization = f"User {user_secret}, Organization {organization_secret}"
+
+        say("aws", f"moto at {aws_url}: tables, queues, KMS key and schedule group from template.yaml")
+        say("receiver", f"callbacks to {receiver.url} (verifies signatures made with {SEED_SIGNATURE_KEY!r})")
+        say("api", f"instances API at {api.url}  (also under {api.url}/v1)")
+        say("auth", f"Authorization: {authorization}")
+        say("time", f"schedules and retries run {args.time_scale:g}x faster than real time")
+
+        demo: ChangeMaker | None = None
+        if not args.no_demo:
+            if store is None:
+                say("demo", "skipped: the demo changes records in the simulator, not in a real SmartRecruiters")
+            else:
+                status, instance = http_json(
+                    "POST", f"{api.url}/instances", seed_body(receiver.url, DEMO_API_KEY), {"Authorization": authorization}
+                )
+                if status != 200:
+                    raise RuntimeError(f"demo instance was refused: {status} {instance}")
+                say(
+                    "demo",
+                    f"created instance {instance['id']} from the seed's POST /instances body "
+                    f"(polls every {interval_seconds:g} s at this time scale)",
+                )
+                demo = ChangeMaker(store, tally, every_seconds=args.change_every)
+                demo.start()
+                cleanups.append(demo.stop)
+
+        print(f"ready: {api.url}", flush=True)
+
+        last_summary = time.monotonic()
+        while not stopping.wait(0.5):
+            if demo and time.monotonic() - last_summary >= 5:
+                last_summary = time.monotonic()
+                s = tally.summary()
+                say(
+                    "summary",
+                    f"changes made {s['changes']} · events delivered {s['delivered']} · duplicates {s['duplicates']} "
+                    f"· missing {s['missing']} (awaiting the next poll: {s['waiting']})",
+                )
+    except KeyboardInterrupt:
+        pass
+    except OSError as error:
+        print(f"could not start: {error}", file=sys.stderr, flush=True)
+        return 1
+    finally:
+        print("stopping...", flush=True)
+        for cleanup in reversed(cleanups):
+            try:
+                cleanup()
+            except Exception as error:  # keep stopping the rest
+                print(f"while stopping: {error}", file=sys.stderr, flush=True)
+        print("stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

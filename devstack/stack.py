@@ -1,0 +1,270 @@
+"""The whole pipeline on one machine: what stands in for each AWS service, and the handlers as in Lambda.
+
+| AWS (deployed)                     | here                                                            |
+|------------------------------------|-----------------------------------------------------------------|
+| DynamoDB, SQS, KMS, Scheduler      | moto's server, resources created from template.yaml             |
+| API Gateway → ApiFunction          | an HTTP server turning requests into API Gateway proxy events  |
+| Scheduler firing → PollFunction    | a loop reading the stored schedules and firing `rate(...)`      |
+| Lambda Invoke (poll now)           | a Lambda Invoke endpoint that runs the poll handler             |
+| SQS event source → DeliverFunction | a pump receiving from the queue and honouring batchItemFailures |
+| SmartRecruiters                    | the simulator (or --smartrecruiters-url)                        |
+| the customer's callback            | a receiver that verifies both signatures                        |
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import urlsplit
+
+from devstack.apigw_events import proxy_event
+from devstack.lambda_runtime import LambdaContext, load_handler_module
+
+REGION = "us-east-1"
+
+
+def _quiet_server(server: ThreadingHTTPServer) -> ThreadingHTTPServer:
+    server.daemon_threads = True
+    return server
+
+
+def _serve(server: ThreadingHTTPServer, name: str) -> threading.Thread:
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, name=name, daemon=True)
+    thread.start()
+    return thread
+
+
+class ApiGatewayShim:
+    """Local API Gateway: every request becomes the proxy event Lambda receives (stage `v1` optional)."""
+
+    def __init__(self, handler: Any, port: int, host: str = "127.0.0.1") -> None:
+        lock = threading.Lock()  # one request at a time, as one Lambda container serves them
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _dispatch(self) -> None:
+                parts = urlsplit(self.path)
+                path = parts.path[3:] if parts.path.startswith("/v1/") else parts.path
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                event = proxy_event(
+                    self.command, path or "/", headers=dict(self.headers.items()), query=parts.query, body=body
+                )
+                with lock:
+                    response = handler(event, LambdaContext(function_name="srevents-ApiFunction", timeout_seconds=30))
+                payload = (response.get("body") or "").encode()
+                self.send_response(response.get("statusCode", 500))
+                for name, value in (response.get("headers") or {}).items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _dispatch  # noqa: N815
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = _quiet_server(ThreadingHTTPServer((host, port), Handler))
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+
+class PollRunner:
+    """Runs the poll handler for scheduled firings and poll-now requests, one poll at a time."""
+
+    def __init__(self, handler: Any, on_result: Any = None, on_start: Any = None) -> None:
+        self._handler = handler
+        self.on_start = on_start
+        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        self._waiting: set[int] = set()
+        self._lock = threading.Lock()
+        self.on_result = on_result
+        self.polls = 0
+        self._thread = threading.Thread(target=self._run, name="poll-runner", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def submit(self, event: dict[str, Any]) -> None:
+        instance_id = event.get("instanceId")
+        with self._lock:
+            if isinstance(instance_id, int) and instance_id in self._waiting:
+                return  # already queued: one more would find nothing new
+            if isinstance(instance_id, int):
+                self._waiting.add(instance_id)
+        self._queue.put(event)
+
+    def stop(self) -> None:
+        self._queue.put(None)
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while True:
+            event = self._queue.get()
+            if event is None:
+                return
+            with self._lock:
+                self._waiting.discard(event.get("instanceId"))  # type: ignore[arg-type]
+            if self.on_start:
+                self.on_start()
+            try:
+                result = self._handler(event, LambdaContext(function_name="srevents-PollFunction", timeout_seconds=300))
+                self.polls += 1
+                if self.on_result:
+                    self.on_result(result)
+            except Exception as error:  # the stack must outlive a failing poll, as Lambda does
+                print(f"[poll] instance {event.get('instanceId')}: {type(error).__name__}: {error}", flush=True)
+
+
+class LambdaInvokeShim:
+    """`lambda:Invoke` for the poll function (the API's poll-now), pointed at by AWS_ENDPOINT_URL_LAMBDA."""
+
+    def __init__(self, runner: PollRunner, host: str = "127.0.0.1") -> None:
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                length = int(self.headers.get("Content-Length") or 0)
+                payload = json.loads(self.rfile.read(length) or b"{}")
+                if "/functions/" not in self.path or not self.path.endswith("/invocations"):
+                    self.send_error(404)
+                    return
+                runner.submit(payload)
+                self.send_response(202)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = _quiet_server(ThreadingHTTPServer((host, 0), Handler))
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+
+@dataclass
+class _Firing:
+    expression: str
+    interval: float
+    next_at: float
+    input: dict[str, Any]
+
+
+@dataclass
+class SchedulerLoop:
+    """Fires the schedules stored in the emulated EventBridge Scheduler (moto stores, never fires)."""
+
+    scheduler: Any
+    group: str
+    runner: PollRunner
+    time_scale: float = 1.0
+    tick: float = 0.5
+    firings: dict[str, _Firing] = field(default_factory=dict)
+    fired: int = 0
+
+    def __post_init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="scheduler", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def refresh(self, now: float) -> None:
+        from srevents.domain.schedule import rate_seconds
+
+        seen: set[str] = set()
+        for page in self.scheduler.get_paginator("list_schedules").paginate(GroupName=self.group):
+            for summary in page.get("Schedules", []):
+                name = summary["Name"]
+                seen.add(name)
+                if summary.get("State") != "ENABLED":
+                    self.firings.pop(name, None)
+                    continue
+                detail = self.scheduler.get_schedule(Name=name, GroupName=self.group)
+                expression = detail["ScheduleExpression"]
+                interval = rate_seconds(expression) / self.time_scale
+                current = self.firings.get(name)
+                if current is None or current.expression != expression:
+                    # Like Scheduler: a (re)configured rate schedule first fires one interval from now.
+                    self.firings[name] = _Firing(expression, interval, now + interval, json.loads(detail["Target"]["Input"]))
+        for name in set(self.firings) - seen:
+            del self.firings[name]
+
+    def _run(self) -> None:
+        last_refresh = 0.0
+        while not self._stop.is_set():
+            now = time.monotonic()
+            if now - last_refresh >= 1.0:
+                try:
+                    self.refresh(now)
+                except Exception as error:
+                    print(f"[scheduler] could not read schedules: {error}", flush=True)
+                last_refresh = now
+            for firing in self.firings.values():
+                if now >= firing.next_at:
+                    firing.next_at = now + firing.interval
+                    self.fired += 1
+                    self.runner.submit(dict(firing.input))
+            self._stop.wait(self.tick)
+
+
+class DeliveryPump:
+    """The SQS event source for the deliver function, in a thread."""
+
+    def __init__(self, pump: Any) -> None:
+        self._pump = pump
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sqs-pump", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if not self._pump.pump_once():
+                    self._stop.wait(0.2)
+            except Exception as error:  # keep pumping, as the event source mapping does
+                print(f"[deliver] {type(error).__name__}: {error}", flush=True)
+                self._stop.wait(1.0)
+
+
+def configure_aws_environment(endpoint: str, lambda_endpoint: str) -> None:
+    """Point every boto3 client of this process at moto, and Lambda Invoke at our shim."""
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ENDPOINT_URL_LAMBDA": lambda_endpoint,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",  # noqa: S105 - moto accepts anything
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+        }
+    )
+    os.environ.pop("AWS_PROFILE", None)
+
+
+def load_handlers() -> dict[str, Any]:
+    return {name: load_handler_module(name) for name in ("api", "poll", "deliver")}

@@ -1,0 +1,75 @@
+"""`make run` as a user runs it: the stack's command line, real ports, HTTP all the way."""
+
+from __future__ import annotations
+
+import copy
+import os
+import socket
+import time
+
+import pytest
+
+from devstack.seed import SEED_BODY
+from tests.e2e.conftest import request
+
+pytestmark = pytest.mark.e2e
+
+DEMO_API_KEY = "demo-smartrecruiters-key"
+SEED_KEY = SEED_BODY["configuration"]["event.notification.signature.key"]
+
+
+def instance_body(receiver_url: str, interval: str = "15") -> dict:
+    body = copy.deepcopy(SEED_BODY)
+    body["configuration"]["event.notification.callback.url"] = receiver_url
+    body["configuration"]["api.key"] = DEMO_API_KEY
+    body["configuration"]["event.poller.refresh_interval"] = interval
+    return body
+
+
+def test_poll_now_delivers_signed_events_end_to_end(stack_factory) -> None:
+    stack = stack_factory()
+
+    # Given an instance created over HTTP with the seed's body
+    status, instance = request("POST", f"{stack.api_url}/instances", instance_body(stack.receiver_url), stack.auth)
+    assert status == 200, instance
+    # And changes in SmartRecruiters
+    created = [
+        request("POST", f"{stack.simulator_url}/_simulator/candidates", {"firstName": f"E2E {i}"})[1] for i in range(3)
+    ]
+    time.sleep(0.1)
+
+    # When the user asks for a poll now
+    status, _ = request("POST", f"{stack.api_url}/v1/instances/{instance['id']}/events/poll", headers=stack.auth)
+    assert status == 202
+
+    # Then the receiver gets exactly those changes, signed with both schemes
+    received = stack.wait_for(lambda: stack.received(), 30, "a delivered notification")
+    events = [e for r in received for e in r["events"]]
+    assert sorted(e["objectId"] for e in events) == sorted(c["id"] for c in created)
+    assert {e["eventType"] for e in events} == {"CREATED"}
+    assert all(r["elementsSignatureOk"] and r["standardSignatureOk"] for r in received)
+    assert all(r["instanceId"] == instance["id"] for r in received)
+
+    # And the API shows the delivery
+    status, listed = request("GET", f"{stack.api_url}/instances/{instance['id']}/events", headers=stack.auth)
+    assert status == 200 and listed["events"][0]["status"] == "DELIVERED"
+    assert stack.stop() == 0
+
+
+def test_scheduler_fires_on_its_own_and_shutdown_leaves_nothing_behind(stack_factory) -> None:
+    stack = stack_factory("--time-scale", "300")  # 15 minutes → 3 seconds
+
+    status, instance = request("POST", f"{stack.api_url}/instances", instance_body(stack.receiver_url), stack.auth)
+    assert status == 200, instance
+    candidate = request("POST", f"{stack.simulator_url}/_simulator/candidates", {"firstName": "Scheduled"})[1]
+
+    received = stack.wait_for(lambda: stack.received(), 45, "a scheduled poll's notification")
+    assert candidate["id"] in {e["objectId"] for r in received for e in r["events"]}
+
+    pgid = os.getpgid(stack.process.pid)
+    assert stack.stop() == 0
+    assert any(line == "stopped" for line in stack.lines)
+    with pytest.raises(ProcessLookupError):
+        os.killpg(pgid, 0)  # no process of the stack's group is left
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", stack.api_port))  # the API port is free again
