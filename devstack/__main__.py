@@ -39,8 +39,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=float,
         help="run schedules and delivery retries N times faster (default 60 with the demo: 15 min -> 15 s; else 1)",
     )
-    parser.add_argument("--receiver-port", type=int, default=0, help="port of the local callback receiver (default: any)")
-    parser.add_argument("--simulator-port", type=int, default=0, help="port of the SmartRecruiters simulator (default: any)")
+    parser.add_argument(
+        "--receiver-port", type=int, default=0, help="port of the local callback receiver (default: any)"
+    )
+    parser.add_argument(
+        "--simulator-port", type=int, default=0, help="port of the SmartRecruiters simulator (default: any)"
+    )
     parser.add_argument("--change-every", type=float, default=2.0, help="seconds between simulated changes in the demo")
     parser.add_argument("--log-level", default="WARNING", help="the handlers' Powertools log level (default WARNING)")
     args = parser.parse_args(argv)
@@ -57,7 +61,9 @@ def say(component: str, text: str) -> None:
 
 def http_json(method: str, url: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})})  # noqa: S310 - loopback only
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})}
+    )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
             return response.status, json.loads(response.read() or b"null")
@@ -78,7 +84,7 @@ def seed_body(callback_url: str, api_key: str) -> dict[str, Any]:
     return body
 
 
-def main(argv: list[str] | None = None) -> int:  # noqa: C901, PLR0915 - a linear start-up script
+def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     os.environ["POWERTOOLS_LOG_LEVEL"] = args.log_level.upper()
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's server logs every request otherwise
@@ -230,7 +236,10 @@ def main(argv: list[str] | None = None) -> int:  # noqa: C901, PLR0915 - a linea
                 say("demo", "skipped: the demo changes records in the simulator, not in a real SmartRecruiters")
             else:
                 status, instance = http_json(
-                    "POST", f"{api.url}/instances", seed_body(receiver.url, DEMO_API_KEY), {"Authorization": authorization}
+                    "POST",
+                    f"{api.url}/instances",
+                    seed_body(receiver.url, DEMO_API_KEY),
+                    {"Authorization": authorization},
                 )
                 if status != 200:
                     raise RuntimeError(f"demo instance was refused: {status} {instance}")

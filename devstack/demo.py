@@ -95,14 +95,18 @@ class ChangeMaker:
             self.candidates.append(record["id"])
             self._tally.changed("candidates", record)
         elif roll < 0.7:
-            record = self._store.update_candidate(self._rng.choice(self.candidates), tags=[f"t{self._rng.randint(1, 9)}"])
+            record = self._store.update_candidate(
+                self._rng.choice(self.candidates), tags=[f"t{self._rng.randint(1, 9)}"]
+            )
             self._tally.changed("candidates", record)
         elif roll < 0.85 or not self.jobs:
             record = self._store.create_job(title=self._rng.choice(["Backend Engineer", "Recruiter", "Designer"]))
             self.jobs.append(record["id"])
             self._tally.changed("jobs", record)
         else:
-            record = self._store.update_job(self._rng.choice(self.jobs), title="Senior " + self._rng.choice(["Engineer", "Designer"]))
+            record = self._store.update_job(
+                self._rng.choice(self.jobs), title="Senior " + self._rng.choice(["Engineer", "Designer"])
+            )
             self._tally.changed("jobs", record)
 
     def _run(self) -> None:

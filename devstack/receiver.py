@@ -115,7 +115,7 @@ class Receiver:
                 if receiver.on_receive:
                     receiver.on_receive(record)
 
-            def do_GET(self) -> None:  # noqa: N802 - what the local stack's tests read back
+            def do_GET(self) -> None:
                 if self.path.split("?")[0] != "/_received":
                     self.send_error(404)
                     return

@@ -67,7 +67,7 @@ class ApiGatewayShim:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _dispatch  # noqa: N815
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _dispatch
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -132,7 +132,7 @@ class LambdaInvokeShim:
 
     def __init__(self, runner: PollRunner, host: str = "127.0.0.1") -> None:
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 payload = json.loads(self.rfile.read(length) or b"{}")
                 if "/functions/" not in self.path or not self.path.endswith("/invocations"):
@@ -202,7 +202,9 @@ class SchedulerLoop:
                 current = self.firings.get(name)
                 if current is None or current.expression != expression:
                     # Like Scheduler: a (re)configured rate schedule first fires one interval from now.
-                    self.firings[name] = _Firing(expression, interval, now + interval, json.loads(detail["Target"]["Input"]))
+                    self.firings[name] = _Firing(
+                        expression, interval, now + interval, json.loads(detail["Target"]["Input"])
+                    )
         for name in set(self.firings) - seen:
             del self.firings[name]
 
@@ -256,7 +258,7 @@ def configure_aws_environment(endpoint: str, lambda_endpoint: str) -> None:
             "AWS_ENDPOINT_URL": endpoint,
             "AWS_ENDPOINT_URL_LAMBDA": lambda_endpoint,
             "AWS_ACCESS_KEY_ID": "local",
-            "AWS_SECRET_ACCESS_KEY": "local",  # noqa: S105 - moto accepts anything
+            "AWS_SECRET_ACCESS_KEY": "local",
             "AWS_DEFAULT_REGION": REGION,
             "AWS_REGION": REGION,
             "POWERTOOLS_TRACE_DISABLED": "true",

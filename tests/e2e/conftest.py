@@ -33,7 +33,9 @@ def free_port() -> int:
 
 def request(method: str, url: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})})
+    req = urllib.request.Request(
+        url, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})}
+    )
     try:
         with urllib.request.urlopen(req, timeout=30) as response:
             return response.status, json.loads(response.read() or b"null")
@@ -65,7 +67,9 @@ class RunningStack:
             if value:
                 return value
             time.sleep(0.25)
-        raise AssertionError(f"timed out after {timeout:g} s waiting for {what}; stack said:\n" + "\n".join(self.lines[-40:]))
+        raise AssertionError(
+            f"timed out after {timeout:g} s waiting for {what}; stack said:\n" + "\n".join(self.lines[-40:])
+        )
 
     def stop(self, timeout: float = 20) -> int:
         if self.process.poll() is None:

@@ -11,7 +11,20 @@ from tests.support.leaks import register_secret
 
 def test_create_organization_prints_secrets_that_authenticate(api: ApiClient, capsys) -> None:
     # When
-    assert main(["create-organization", "--name", "Acme", "--user-email", "ops@acme.test", "--table", api.resources.refs["InstancesTable"]]) == 0
+    assert (
+        main(
+            [
+                "create-organization",
+                "--name",
+                "Acme",
+                "--user-email",
+                "ops@acme.test",
+                "--table",
+                api.resources.refs["InstancesTable"],
+            ]
+        )
+        == 0
+    )
 
     # Then
     out = capsys.readouterr().out

@@ -265,3 +265,19 @@ def test_callback_host_resolving_to_a_forbidden_address_is_refused_at_delivery(
     assert logged["status"] == RETRYING
     assert "address" in logged["attempts"][0]["error"] or "resolves" in logged["attempts"][0]["error"]
     assert pipeline.receiver.received == []
+
+
+def test_enabling_again_resumes_notifications_after_410(pipeline: Pipeline) -> None:
+    instance = pipeline.create_instance()
+    pipeline.change_and_poll(instance)
+    pipeline.receiver.script(Scripted(410))
+    pipeline.pump.drain()
+    instances = pipeline.poll.instances
+    assert instances._instances.get(instance).notifications_suspended
+
+    shown = instances.set_enabled(pipeline.poll.caller, instance, True)
+
+    assert shown["notificationsSuspended"] is False
+    pipeline.change_and_poll(instance)
+    pipeline.pump.drain()
+    assert [r.status for r in pipeline.receiver.received] == [410, 200]

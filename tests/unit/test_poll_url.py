@@ -24,7 +24,7 @@ from srevents.domain.poll_url import (
 SEED_URL = "/hubs/humancapital/candidates?where=updatedAfter='${gmtDate:yyyy-MM-dd'T'HH:mm:ss.SSS'Z'}'"
 SINCE = datetime(2026, 11, 29, 9, 59, tzinfo=UTC)
 SINCE_SECONDS = calendar.timegm((2026, 11, 29, 9, 59, 0, 0, 0, 0))
-VENDOR_DOC = Path(__file__).resolve().parents[3] / "shared" / "vendor" / "smartrecruiters-openapi.yaml"
+VENDOR_DOC = Path(__file__).resolve().parents[1] / "vendor" / "smartrecruiters-openapi.yaml"
 CANDIDATES = "/hubs/humancapital/candidates"
 
 
@@ -295,7 +295,7 @@ def _declared_query_parameters(document: dict, path: str) -> list[str]:
 @pytest.fixture(scope="module")
 def vendor_document() -> dict:
     if not VENDOR_DOC.is_file():
-        pytest.skip(f"vendor OpenAPI document not found at {VENDOR_DOC}")
+        pytest.fail(f"vendor OpenAPI document not found at {VENDOR_DOC}")
     with VENDOR_DOC.open(encoding="utf-8") as handle:
         return yaml.safe_load(handle)
 

@@ -21,7 +21,9 @@ from srevents.adapters.accounts_store import AccountsStore
 def _table(args: argparse.Namespace, session: Any) -> str:
     if args.table:
         return str(args.table)
-    outputs = session.client("cloudformation").describe_stacks(StackName=args.stack_name)["Stacks"][0].get("Outputs", [])
+    outputs = (
+        session.client("cloudformation").describe_stacks(StackName=args.stack_name)["Stacks"][0].get("Outputs", [])
+    )
     for output in outputs:
         if output["OutputKey"] == "InstancesTableName":
             return str(output["OutputValue"])

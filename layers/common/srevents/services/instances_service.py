@@ -19,6 +19,7 @@ from srevents.clock import Clock, iso_millis
 from srevents.domain.auth import Principal, hash_secret, new_secret, parse_authorization, same_hash
 from srevents.domain.instance import Instance, present
 from srevents.domain.instance_config import (
+    CALLBACK_URL,
     KEPT,
     CallbackPolicy,
     InstanceSpec,
@@ -111,11 +112,12 @@ class InstancesService:
     def patch(self, caller: Caller, instance_id: int, body: Any) -> dict[str, Any]:
         current = self.owned(caller, instance_id)
         spec = merge_patch(current.spec(), body, self._policy)
-        return present(self._change(current, spec, disabled=current.disabled))
+        new_callback = spec.configuration.get(CALLBACK_URL) != current.configuration.get(CALLBACK_URL)
+        return present(self._change(current, spec, disabled=current.disabled, resume_notifications=new_callback))
 
     def set_enabled(self, caller: Caller, instance_id: int, enabled: bool) -> dict[str, Any]:
         current = self.owned(caller, instance_id)
-        return present(self._change(current, current.spec(), disabled=not enabled))
+        return present(self._change(current, current.spec(), disabled=not enabled, resume_notifications=enabled))
 
     def delete(self, caller: Caller, instance_id: int) -> None:
         self.owned(caller, instance_id)
@@ -139,7 +141,14 @@ class InstancesService:
                 plaintext[name] = existing[name]
         return tuple(plaintext), self._secret_box.seal(current.id, plaintext)
 
-    def _change(self, current: Instance, spec: InstanceSpec, *, disabled: bool) -> Instance:
+    def _change(
+        self, current: Instance, spec: InstanceSpec, *, disabled: bool, resume_notifications: bool = False
+    ) -> Instance:
+        """Store a changed instance and make its schedule follow.
+
+        Notifications switched off by a `410 Gone` resume when the callback URL changes or the
+        instance is enabled again (both are the customer saying "deliver again").
+        """
         secret_names, ciphertext = self._sealed_secrets(current, spec)
         updated = current.with_changes(
             name=spec.name,
@@ -148,6 +157,7 @@ class InstancesService:
             secret_names=secret_names,
             secrets_ciphertext=ciphertext,
             disabled=disabled,
+            notifications_suspended=None if resume_notifications else current.notifications_suspended,
             updated_date=iso_millis(self._clock.now()),
             version=current.version + 1,
         )
