@@ -65,7 +65,7 @@ def http_json(method: str, url: str, body: Any = None, headers: dict[str, str] |
         url, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})}
     )
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+        with urllib.request.urlopen(request, timeout=30) as response:
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"null")
@@ -124,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
 
         invoke = LambdaInvokeShim(_Deferred())  # type: ignore[arg-type]
         _serve(invoke.server, "lambda-invoke")
+        cleanups.append(invoke.server.server_close)
         cleanups.append(invoke.server.shutdown)
         configure_aws_environment(aws_url, invoke.url)
 
@@ -214,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
 
         api = ApiGatewayShim(handlers["api"].lambda_handler, args.api_port)
         _serve(api.server, "api")
+        cleanups.append(api.server.server_close)
         cleanups.append(api.server.shutdown)
 
         # --- the demo organization ------------------------------------------------------------

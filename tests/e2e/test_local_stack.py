@@ -72,4 +72,6 @@ def test_scheduler_fires_on_its_own_and_shutdown_leaves_nothing_behind(stack_fac
     with pytest.raises(ProcessLookupError):
         os.killpg(pgid, 0)  # no process of the stack's group is left
     with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as any server would
         sock.bind(("127.0.0.1", stack.api_port))  # the API port is free again
+        sock.listen()

@@ -18,7 +18,10 @@ from tests.support.fixtures import seed_body
 from tests.support.leaks import register_secret
 
 EVENTS = REPO / "events"
-SEED = Path(os.environ.get("SREVENTS_SEED_FILE", "/work/shared/seeds/000_5b7672af8cd396f5.txt"))
+SEED = Path(
+    os.environ.get("SREVENTS_SEED_FILE")
+    or Path(__file__).resolve().parents[3] / "shared" / "seeds" / "000_5b7672af8cd396f5.txt"
+)
 PLACEHOLDERS = "User <USER_SECRET>, Organization <ORGANIZATION_SECRET>"
 
 
