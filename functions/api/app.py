@@ -7,6 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
 
 from srevents.api.app import create_app
 from srevents.observability import logger, metrics, tracer
@@ -25,4 +26,8 @@ def _app() -> APIGatewayRestResolver:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return _app().resolve(event, context)
+    response = _app().resolve(event, context)
+    metrics.add_metric(name="ApiRequests", unit=MetricUnit.Count, value=1)
+    if response.get("statusCode", 500) >= 500:
+        metrics.add_metric(name="ApiErrors", unit=MetricUnit.Count, value=1)
+    return response

@@ -13,6 +13,7 @@ from srevents import __version__
 
 _ERROR = {"$ref": "#/components/responses/Error"}
 _ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+_EVENT_ID = {"name": "eventId", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
 
 
 def _ok(schema: dict[str, Any], description: str = "OK", status: str = "200") -> dict[str, Any]:
@@ -85,6 +86,36 @@ ROUTES: dict[str, dict[str, Any]] = {
             parameters=[_ID],
         )
     },
+    "/instances/{id}/events": {
+        "get": _op(
+            "The instance's notifications, newest first, with their delivery status",
+            {**_ok({"$ref": "#/components/schemas/NotificationPage"}), **_errors("400", "401", "404")},
+            parameters=[
+                _ID,
+                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+                {"name": "cursor", "in": "query", "schema": {"type": "string"}},
+                {
+                    "name": "status",
+                    "in": "query",
+                    "schema": {"type": "string", "enum": ["PENDING", "DELIVERED", "RETRYING", "FAILED", "GONE"]},
+                },
+            ],
+        )
+    },
+    "/instances/{id}/events/{eventId}": {
+        "get": _op(
+            "One notification: its body, the headers sent and every delivery attempt",
+            {**_ok({"type": "object"}), **_errors("401", "404")},
+            parameters=[_ID, _EVENT_ID],
+        )
+    },
+    "/instances/{id}/events/{eventId}/retry": {
+        "post": _op(
+            "Deliver the notification again now (also from FAILED)",
+            {**_ok({"type": "object"}), **_errors("401", "404")},
+            parameters=[_ID, _EVENT_ID],
+        )
+    },
     "/instances/{id}/poller/replay": {
         "post": _op(
             "Move watermarks back so changes since `since` are emitted again",
@@ -99,6 +130,13 @@ ROUTES: dict[str, dict[str, Any]] = {
 }
 
 SCHEMAS: dict[str, Any] = {
+    "NotificationPage": {
+        "type": "object",
+        "properties": {
+            "events": {"type": "array", "items": {"type": "object"}},
+            "nextCursor": {"type": ["string", "null"]},
+        },
+    },
     "ReplayRequest": {
         "type": "object",
         "required": ["since"],
