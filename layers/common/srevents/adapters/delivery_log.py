@@ -5,9 +5,11 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from srevents.adapters.dynamo import decode, encode_value
+from srevents.clock import iso_millis
 
 PENDING, DELIVERED, RETRYING, FAILED, GONE = "PENDING", "DELIVERED", "RETRYING", "FAILED", "GONE"
 MAX_ATTEMPTS_KEPT = 50
@@ -84,8 +86,7 @@ class DeliveryLog:
         notification_id: str,
         *,
         status: str,
-        now_iso: str,
-        now_epoch: int,
+        now: datetime,
         body: str,
         meta: dict[str, Any],
         attempt: Attempt | None,
@@ -102,8 +103,8 @@ class DeliveryLog:
         ]
         values: dict[str, Any] = {
             ":status": encode_value(status),
-            ":now": encode_value(now_iso),
-            ":ttl": encode_value(now_epoch + self._ttl_seconds),
+            ":now": encode_value(iso_millis(now)),
+            ":ttl": encode_value(int(now.timestamp()) + self._ttl_seconds),
             ":body": encode_value(body),
         }
         for index, (name, value) in enumerate(meta.items()):

@@ -8,6 +8,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
+from srevents.api import console
 from srevents.api.errors import json_response, register_error_handlers
 from srevents.api.openapi import openapi_document
 from srevents.errors import NotFound, PayloadTooLarge, ValidationError
@@ -54,6 +55,26 @@ def create_app(services: ApiServices) -> APIGatewayRestResolver:
     @app.get("/openapi.json")
     def get_openapi() -> Response:
         return json_response(200, openapi_document())
+
+    # -- the web console: static files, no credentials (the API calls the page makes carry them) ----
+    @app.get("/console")
+    def console_page() -> Response:
+        if app.current_event.path.endswith("/"):
+            # `/console/` would resolve the page's relative links one level too deep.
+            return Response(308, "text/plain; charset=utf-8", "", headers={"Location": "../console"})
+        found = console.page()
+        return Response(200, found.content_type, found.body, headers=console.SECURITY_HEADERS)
+
+    @app.get("/console/defaults.json")
+    def console_defaults() -> Response:
+        return json_response(200, console.defaults(), console.SECURITY_HEADERS)
+
+    @app.get("/console/<asset>")
+    def console_asset(asset: str) -> Response:
+        found = console.asset(asset)
+        if found is None:
+            raise NotFound(f"console asset {asset[:64]!r} not found")
+        return Response(200, found.content_type, found.body, headers=console.SECURITY_HEADERS)
 
     @app.post("/instances")
     def create_instance() -> Response:

@@ -42,6 +42,48 @@ ROUTES: dict[str, dict[str, Any]] = {
             "responses": _ok({"type": "object"}),
         }
     },
+    "/console": {
+        "get": {
+            "summary": "The web console (HTML); it calls this API with the credentials the user enters",
+            "security": [],
+            "responses": {
+                "200": {"description": "The page", "content": {"text/html": {"schema": {"type": "string"}}}},
+                "308": {"description": "`/console/` redirects to `/console`"},
+            },
+        }
+    },
+    "/console/defaults.json": {
+        "get": {
+            "summary": "The element's default resource configurations and interval, for the console's create form",
+            "security": [],
+            "responses": _ok({"$ref": "#/components/schemas/ConsoleDefaults"}),
+        }
+    },
+    "/console/{asset}": {
+        "get": {
+            "summary": "A static file of the console (console.css, console.js, favicon.svg)",
+            "security": [],
+            "parameters": [
+                {
+                    "name": "asset",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string", "enum": ["console.css", "console.js", "favicon.svg"]},
+                }
+            ],
+            "responses": {
+                "200": {
+                    "description": "The file",
+                    "content": {
+                        "text/css": {"schema": {"type": "string"}},
+                        "text/javascript": {"schema": {"type": "string"}},
+                        "image/svg+xml": {"schema": {"type": "string"}},
+                    },
+                },
+                "404": _ERROR,
+            },
+        }
+    },
     "/instances": {
         "post": _op(
             "Create an element instance (the seed's body works verbatim)",
@@ -130,6 +172,22 @@ ROUTES: dict[str, dict[str, Any]] = {
 }
 
 SCHEMAS: dict[str, Any] = {
+    "ConsoleDefaults": {
+        "type": "object",
+        "properties": {
+            "element": {"type": "string"},
+            "resources": {
+                "type": "object",
+                "description": "resource name → its default `event.poller.configuration` block",
+                "additionalProperties": {"type": "object"},
+            },
+            "defaultResources": {"type": "array", "items": {"type": "string"}},
+            "refreshInterval": {
+                "type": "object",
+                "properties": {"default": {"type": "integer"}, "min": {"type": "integer"}, "max": {"type": "integer"}},
+            },
+        },
+    },
     "NotificationPage": {
         "type": "object",
         "properties": {

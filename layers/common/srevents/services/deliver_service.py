@@ -144,11 +144,7 @@ class DeliverService:
 
     def deliver(self, queued: QueuedNotification) -> str:
         """Deliver from the queue. Returns the outcome; raises DeliveryDeferred to be retried later."""
-        extra = {
-            "instance_id": queued.instance_id,
-            "notification_id": queued.notification_id,
-            "attempt": queued.attempt,
-        }
+        extra = {"instance_id": queued.instance_id, "notification_id": queued.notification_id}
         instance = self._cache.get(queued.instance_id)
         if instance is None:
             logger.warning("notification dropped: its instance no longer exists", extra=extra)
@@ -158,31 +154,35 @@ class DeliverService:
             logger.info("notification already delivered; not sent again", extra=extra)
             return "duplicate"
         meta = {"objectType": queued.object_type, "eventCount": queued.event_count, "generation": queued.generation}
+
+        def record(status: str, attempt: Attempt | None = None, **kwargs: Any) -> None:
+            self._write(queued.instance_id, queued.notification_id, queued.body, status, meta, attempt, **kwargs)
+
         if instance.notifications_suspended:
-            self._write(queued, GONE, meta, None)
+            record(GONE)
             logger.info("notification not sent: the instance's notifications are switched off", extra=extra)
             return "gone"
 
         result, headers = self._post(instance, queued.notification_id, queued.body)
         attempt_no = 1 + _queue_attempts(logged.item if logged else {}, queued.generation)
-        metrics.add_metric(name="DeliveryLatency", unit=MetricUnit.Milliseconds, value=result.latency_ms)
-        metrics.add_metric(name="DeliveryAttempts", unit=MetricUnit.Count, value=1)
-        metrics.add_metric(
-            name="DeliveriesSucceeded" if result.ok else "DeliveriesFailed", unit=MetricUnit.Count, value=1
-        )
+        extra["attempt"] = attempt_no
+        _count_attempt(result)
+
+        def attempt(outcome: str) -> Attempt:
+            return self._attempt(result, attempt_no, outcome, queued.generation)
+
         if result.ok:
-            attempt = self._attempt(result, attempt_no, "delivered", queued.generation)
-            self._write(queued, DELIVERED, meta, attempt, headers, delivered_generation=queued.generation)
+            record(DELIVERED, attempt("delivered"), headers=headers, delivered_generation=queued.generation)
             logger.info("notification delivered", extra={**extra, "status_code": result.status_code})
             return "delivered"
         if result.status_code == 410:
             self._suspend(instance, queued.notification_id)
-            self._write(queued, GONE, meta, self._attempt(result, attempt_no, "gone", queued.generation), headers)
+            record(GONE, attempt("gone"), headers=headers)
             logger.warning("callback answered 410 Gone: notifications switched off", extra=extra)
             return "gone"
         if is_last_attempt(attempt_no):
             self._dead_letters.send([_dead_letter(queued)])
-            self._write(queued, FAILED, meta, self._attempt(result, attempt_no, "failed", queued.generation), headers)
+            record(FAILED, attempt("failed"), headers=headers)
             logger.error(
                 "notification failed for good; moved to the dead-letter queue", extra={**extra, "error": result.error}
             )
@@ -190,7 +190,7 @@ class DeliverService:
         retry_after = result.retry_after_seconds if result.status_code in RETRY_AFTER_STATUSES else None
         delay = retry_delay(attempt_no, retry_after=retry_after)
         meta["nextAttemptAt"] = iso_millis(self._clock.now() + timedelta(seconds=delay))
-        self._write(queued, RETRYING, meta, self._attempt(result, attempt_no, "retrying", queued.generation), headers)
+        record(RETRYING, attempt("retrying"), headers=headers)
         self._visibility.delay(queued.receipt_handle, delay)
         logger.info(
             "delivery failed; will retry",
@@ -209,8 +209,8 @@ class DeliverService:
         logged = self._log.get(instance.id, notification_id)
         if logged is None:
             raise NotFound(f"notification {notification_id[:64]} not found")
-        attempt_no = int(logged.item.get("attemptCount", 0)) + 1
         result, headers = self._post(instance, notification_id, logged.body)
+        generation = int(logged.item.get("generation", 0))
         if result.ok:
             status, outcome = DELIVERED, "delivered"
         elif result.status_code == 410:
@@ -218,27 +218,17 @@ class DeliverService:
             self._suspend(instance, notification_id)
         else:  # a failed manual retry leaves the status as it was (FAILED stays FAILED)
             status, outcome = logged.status, "failed"
-        attempt = Attempt(
-            at=iso_millis(self._clock.now()),
-            attempt=attempt_no,
-            status_code=result.status_code,
-            latency_ms=result.latency_ms,
-            error=result.error,
-            response=result.response_excerpt,
-            outcome=outcome,
-            trigger="manual",
-        )
-        self._log.record(
+        attempt_no = int(logged.item.get("attemptCount", 0)) + 1
+        attempt = self._attempt(result, attempt_no, outcome, generation, trigger="manual")
+        self._write(
             instance.id,
             notification_id,
-            status=status,
-            now_iso=attempt.at,
-            now_epoch=int(self._clock.now().timestamp()),
-            body=logged.body,
-            meta={},
-            attempt=attempt,
-            headers=headers,
-            delivered_generation=logged.item.get("generation", 0) if result.ok else None,
+            logged.body,
+            status,
+            {},
+            attempt,
+            headers,
+            delivered_generation=generation if result.ok else None,
         )
         return {"notificationId": notification_id, "status": status, "attempt": attempt.as_item()}
 
@@ -254,7 +244,7 @@ class DeliverService:
             return _NoCallback(), headers
         return self._sender.post(url, payload, headers), headers
 
-    def _attempt(self, result: Any, attempt_no: int, outcome: str, generation: int = 0) -> Attempt:
+    def _attempt(self, result: Any, attempt_no: int, outcome: str, generation: int, trigger: str = "queue") -> Attempt:
         return Attempt(
             at=iso_millis(self._clock.now()),
             attempt=attempt_no,
@@ -263,26 +253,27 @@ class DeliverService:
             error=result.error,
             response=result.response_excerpt,
             outcome=outcome,
+            trigger=trigger,
             generation=generation,
         )
 
     def _write(
         self,
-        queued: QueuedNotification,
+        instance_id: int,
+        notification_id: str,
+        body: str,
         status: str,
         meta: dict[str, Any],
         attempt: Attempt | None,
         headers: dict[str, str] | None = None,
         delivered_generation: int | None = None,
     ) -> None:
-        now = self._clock.now()
         self._log.record(
-            queued.instance_id,
-            queued.notification_id,
+            instance_id,
+            notification_id,
             status=status,
-            now_iso=iso_millis(now),
-            now_epoch=int(now.timestamp()),
-            body=queued.body,
+            now=self._clock.now(),
+            body=body,
             meta=meta,
             attempt=attempt,
             headers=headers,
@@ -327,3 +318,10 @@ def _dead_letter(queued: QueuedNotification) -> QueueMessage:
             "objectType": queued.object_type,
         },
     )
+
+
+def _count_attempt(result: Any) -> None:
+    metrics.add_metric(name="DeliveryLatency", unit=MetricUnit.Milliseconds, value=result.latency_ms)
+    metrics.add_metric(name="DeliveryAttempts", unit=MetricUnit.Count, value=1)
+    outcome = "DeliveriesSucceeded" if result.ok else "DeliveriesFailed"
+    metrics.add_metric(name=outcome, unit=MetricUnit.Count, value=1)
