@@ -361,3 +361,42 @@ def test_unreadable_dates_are_skipped_and_counted(harness: PollHarness) -> None:
     assert outcome.resources[0].result == "ok"
     assert harness.state(instance)["candidates"].skipped_unreadable == 1
     assert harness.drain() == []
+
+
+def test_enqueue_failure_keeps_the_plan_so_the_retry_reuses_its_ids(harness: PollHarness) -> None:
+    # Given a poll whose enqueue fails after the first notification went out
+    instance = harness.create_instance()
+    harness.clock.advance(10)
+    for _ in range(15):
+        harness.clock.advance(1)
+        harness.store.create_candidate()
+    harness.clock.advance(60)
+    queue = harness.poller._queue
+    original_send = queue.send
+
+    def fail_after_first(messages):
+        original_send(messages[:1])
+        raise RuntimeError("SQS unavailable")
+
+    queue.send = fail_after_first
+    with pytest.raises(RuntimeError):
+        harness.poll(instance)
+    queue.send = original_send
+    planned = harness.state(instance)["candidates"].pending
+    first = harness.drain()
+
+    # When the poll runs again
+    harness.clock.advance(60)
+    harness.poll(instance)
+    second = harness.drain()
+
+    # Then the plan survived the failure and the retry sends the planned notifications under their ids
+    planned_ids = [p.id for p in planned]
+    assert len(planned_ids) == 2 and [n["id"] for n in first] == planned_ids[:1]
+    assert {n["id"] for n in second} == set(planned_ids)  # the first may come again: same id, a re-send
+    ids_per_version: dict[tuple[str, str], set[str]] = {}
+    for notification in first + second:
+        for event in notification["message"]["events"]:
+            ids_per_version.setdefault((event["objectId"], event["date"]), set()).add(notification["id"])
+    assert len(ids_per_version) == 15
+    assert all(len(ids) == 1 for ids in ids_per_version.values())

@@ -141,7 +141,8 @@ class PollService:
             planned, fresh = self._plan(instance, config.name, state.pending, changes.events, started)
             if fresh:
                 pending = state.pending + tuple(PendingNotification(n.id, tuple(n.versions)) for n in fresh)
-                self._state.save(instance.id, owner, config.name, state.with_changes(pending=pending), release=False)
+                state = state.with_changes(pending=pending)  # a failure from here on must keep the plan
+                self._state.save(instance.id, owner, config.name, state, release=False)
             to_send = planned + fresh
             self._queue.send([_message(instance.id, n, state.replay_generation) for n in to_send])
         except Exception as error:  # recorded in the poller state; re-raised unless SmartRecruiters failed
