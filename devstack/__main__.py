@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import argparse
 import copy
-import json
 import logging
 import os
 import signal
 import sys
 import threading
 import time
-import urllib.request
 import warnings
 from typing import Any
 
+from devstack.http_client import http_json
 from devstack.stack import REGION, configure_aws_environment
 
 SEED_SIGNATURE_KEY = "asdfo08e$fd"  # the seed document's example key; the receiver verifies with it
@@ -57,18 +56,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def say(component: str, text: str) -> None:
     print(f"[{component}] {text}", flush=True)
-
-
-def http_json(method: str, url: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(
-        url, data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
 
 
 def seed_body(callback_url: str, api_key: str) -> dict[str, Any]:
