@@ -63,6 +63,11 @@ class ApiGatewayShim:
                 self.send_response(response.get("statusCode", 500))
                 for name, value in (response.get("headers") or {}).items():
                     self.send_header(name, value)
+                # Powertools answers a REST proxy event with multiValueHeaders (Content-Type included);
+                # API Gateway sends both maps, and so must we.
+                for name, values in (response.get("multiValueHeaders") or {}).items():
+                    for value in values:
+                        self.send_header(name, value)
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
