@@ -29,6 +29,10 @@ run: $(STAMP) ## Run the whole pipeline locally (make run ARGS="--help" for flag
 test: $(STAMP) ## Run the whole test suite
 	@$(BIN)/python -m pytest $(ARGS)
 
+.PHONY: bench
+bench: $(STAMP) ## Run the benchmarks: one table and bench/results.json (ARGS="--quick" or "--only poll,e2e")
+	@$(BIN)/python -m bench $(ARGS)
+
 .PHONY: lint
 lint: $(STAMP) ## ruff, mypy and cfn-lint
 	@$(BIN)/ruff check .

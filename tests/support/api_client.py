@@ -12,7 +12,7 @@ from devstack.apigw_events import proxy_event
 from devstack.aws_resources import StackResources
 from devstack.lambda_runtime import LambdaContext, load_handler_module
 from srevents.adapters.accounts_store import AccountsStore
-from tests.support.leaks import register_secret
+from tests.support.leaks import check_response, register_secret
 
 
 @dataclass(frozen=True)
@@ -72,8 +72,10 @@ class ApiClient:
         event = proxy_event(method, path, headers=all_headers, query=query, body=body)
         response = self.module.lambda_handler(event, LambdaContext(function_name="srevents-ApiFunction"))
         text = response.get("body") or ""
+        token = None
         if response["statusCode"] == 200 and '"token"' in text:
-            register_secret(json.loads(text).get("token", ""))
+            token = register_secret(json.loads(text).get("token", ""))
+        check_response(method, path, response["statusCode"], text, allowed=token)
         try:
             parsed = json.loads(text) if text else None
         except ValueError:

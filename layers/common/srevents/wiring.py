@@ -1,32 +1,31 @@
-"""The composition root: builds services from settings and AWS clients. Only handlers call it."""
+"""The composition root: builds services from settings and AWS clients. Only handlers call it.
+
+Each builder imports the adapters and services it wires when it is called, so a function's cold start
+loads only its own graph: the poll function never loads the instances API (Powertools' event handler,
+the OpenAPI document), the callback sender or the deliverer; the deliver function never loads the API or
+the SmartRecruiters client.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import socket
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from srevents.adapters.accounts_store import AccountsStore
 from srevents.adapters.aws import client
-from srevents.adapters.callback_sender import CallbackSender
-from srevents.adapters.delivery_log import DeliveryLog
-from srevents.adapters.instances_store import InstancesStore
-from srevents.adapters.notification_queue import NotificationQueue
-from srevents.adapters.poll_trigger import PollTrigger
-from srevents.adapters.poller_state_store import PollerStateStore
-from srevents.adapters.schedules import ScheduleGateway
-from srevents.adapters.secrets import SecretBox
-from srevents.adapters.smartrecruiters import SmartRecruitersClient
-from srevents.api.app import ApiServices
 from srevents.clock import Clock, SystemClock
-from srevents.domain.instance_config import CallbackPolicy
-from srevents.services.deliver_service import DeliverService, QueueVisibility
-from srevents.services.events_service import EventsService
-from srevents.services.instances_service import InstancesService
-from srevents.services.poll_service import PollService
-from srevents.services.poller_control import PollerControl
 from srevents.settings import Settings
+
+if TYPE_CHECKING:
+    from srevents.adapters.smartrecruiters import SmartRecruitersClient
+    from srevents.api.app import ApiServices
+    from srevents.domain.instance_config import CallbackPolicy
+    from srevents.services.deliver_service import DeliverService
+    from srevents.services.events_service import EventsService
+    from srevents.services.instances_service import InstancesService
+    from srevents.services.poll_service import PollService
+    from srevents.services.poller_control import PollerControl
 
 API_SETTINGS = (
     "instances_table",
@@ -42,6 +41,8 @@ API_SETTINGS = (
 
 
 def callback_policy(settings: Settings) -> CallbackPolicy:
+    from srevents.domain.instance_config import CallbackPolicy
+
     return CallbackPolicy(
         allow_http=settings.allow_http_callbacks,
         allow_private=settings.allow_private_callbacks,
@@ -50,6 +51,13 @@ def callback_policy(settings: Settings) -> CallbackPolicy:
 
 
 def instances_service(settings: Settings, clock: Clock | None = None) -> InstancesService:
+    from srevents.adapters.accounts_store import AccountsStore
+    from srevents.adapters.instances_store import InstancesStore
+    from srevents.adapters.poller_state_store import PollerStateStore
+    from srevents.adapters.schedules import ScheduleGateway
+    from srevents.adapters.secrets import SecretBox
+    from srevents.services.instances_service import InstancesService
+
     dynamodb = client("dynamodb")
     return InstancesService(
         instances=InstancesStore(dynamodb, settings.instances_table),
@@ -69,6 +77,10 @@ def instances_service(settings: Settings, clock: Clock | None = None) -> Instanc
 
 
 def poller_control(settings: Settings, clock: Clock | None = None) -> PollerControl:
+    from srevents.adapters.poll_trigger import PollTrigger
+    from srevents.adapters.poller_state_store import PollerStateStore
+    from srevents.services.poller_control import PollerControl
+
     return PollerControl(
         poller_state=PollerStateStore(client("dynamodb"), settings.poller_state_table),
         trigger=PollTrigger(client("lambda"), settings.poll_function_arn),
@@ -77,6 +89,9 @@ def poller_control(settings: Settings, clock: Clock | None = None) -> PollerCont
 
 
 def events_service(settings: Settings, clock: Clock | None = None) -> EventsService:
+    from srevents.adapters.delivery_log import DeliveryLog
+    from srevents.services.events_service import EventsService
+
     return EventsService(
         log=DeliveryLog(client("dynamodb"), settings.notifications_table, settings.notification_ttl_days),
         deliverer=deliver_service(settings, clock),
@@ -84,6 +99,8 @@ def events_service(settings: Settings, clock: Clock | None = None) -> EventsServ
 
 
 def api_services(settings: Settings, clock: Clock | None = None) -> ApiServices:
+    from srevents.api.app import ApiServices
+
     return ApiServices(
         instances=instances_service(settings, clock),
         poller=poller_control(settings, clock),
@@ -97,6 +114,8 @@ POLL_SETTINGS = ("instances_table", "poller_state_table", "kms_key_id", "notific
 
 def smartrecruiters_clients(settings: Settings, clock: Clock | None = None) -> Callable[[str], SmartRecruitersClient]:
     """One client per API key per container: keep-alive connections and a shared rate limiter."""
+    from srevents.adapters.smartrecruiters import SmartRecruitersClient
+
     clients: dict[str, SmartRecruitersClient] = {}
 
     def for_key(api_key: str) -> SmartRecruitersClient:
@@ -109,6 +128,12 @@ def smartrecruiters_clients(settings: Settings, clock: Clock | None = None) -> C
 
 
 def poll_service(settings: Settings, clock: Clock | None = None) -> PollService:
+    from srevents.adapters.instances_store import InstancesStore
+    from srevents.adapters.notification_queue import NotificationQueue
+    from srevents.adapters.poller_state_store import PollerStateStore
+    from srevents.adapters.secrets import SecretBox
+    from srevents.services.poll_service import PollService
+
     dynamodb = client("dynamodb")
     return PollService(
         instances=InstancesStore(dynamodb, settings.instances_table),
@@ -130,6 +155,13 @@ DELIVER_SETTINGS = (
 
 
 def deliver_service(settings: Settings, clock: Clock | None = None, sender: Any = None) -> DeliverService:
+    from srevents.adapters.callback_sender import CallbackSender
+    from srevents.adapters.delivery_log import DeliveryLog
+    from srevents.adapters.instances_store import InstancesStore
+    from srevents.adapters.notification_queue import NotificationQueue
+    from srevents.adapters.secrets import SecretBox
+    from srevents.services.deliver_service import DeliverService, QueueVisibility
+
     dynamodb = client("dynamodb")
     return DeliverService(
         instances=InstancesStore(dynamodb, settings.instances_table),

@@ -26,12 +26,23 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _storable(value: Any) -> Any:
+    """Floats as Decimals (boto3 refuses floats: they would round); the domain keeps them in range."""
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, dict):
+        return {k: _storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(v) for v in value]
+    return value
+
+
 def encode(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: _serializer.serialize(v) for k, v in item.items() if v is not None}
+    return {k: _serializer.serialize(_storable(v)) for k, v in item.items() if v is not None}
 
 
 def encode_value(value: Any) -> dict[str, Any]:
-    return _serializer.serialize(value)
+    return _serializer.serialize(_storable(value))
 
 
 def decode(item: dict[str, Any]) -> dict[str, Any]:

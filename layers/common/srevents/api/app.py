@@ -27,7 +27,7 @@ class ApiServices:
 
 def _instance_id(raw: str) -> int:
     """Path ids are positive integers; anything else names no instance."""
-    if not raw.isdigit() or len(raw) > 18:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:  # not "²", which int() refuses
         raise NotFound(f"instance {raw[:40]!r} not found")
     return int(raw)
 
@@ -47,7 +47,19 @@ def create_app(services: ApiServices) -> APIGatewayRestResolver:
             raise PayloadTooLarge(f"request body is larger than {services.max_request_bytes} bytes")
         if not raw.strip():
             raise ValidationError("body", "is required (a JSON object)")
-        return json.loads(raw)
+        try:
+            parsed = json.loads(raw)
+        except json.JSONDecodeError:
+            raise  # answered as 400 with the parser's own message (api.errors)
+        except RecursionError:  # e.g. 5,000 nested arrays: valid JSON that Python's parser cannot hold
+            raise ValidationError("body", "is nested too deeply") from None
+        except ValueError:  # an integer of more digits than Python converts (4,300)
+            raise ValidationError("body", "holds a number too long to read") from None
+        try:  # JSON may escape a lone surrogate ("\ud800"): no valid text, and nothing can store it
+            json.dumps(parsed, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValidationError("body", "holds a string that is not valid Unicode (a lone surrogate)") from None
+        return parsed
 
     def query(name: str) -> str | None:
         return (app.current_event.query_string_parameters or {}).get(name)

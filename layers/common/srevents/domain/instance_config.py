@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ DEFAULT_INTERVAL = 15
 DEFAULT_POLL_DELAY = 60
 MAX_POLL_DELAY = 86_400
 MAX_NAME, MAX_TAGS, MAX_TAG, MAX_SECRET, MAX_URL = 200, 50, 100, 4096, 2048
+MAX_SAFE_INTEGER, MIN_FRACTION = 2**53 - 1, 1e-128  # a client's own numeric setting (see _own_setting)
 _DOTTED_PATH = re.compile(r"^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$")
 
 
@@ -289,6 +291,23 @@ def _callback_url(value: Any, policy: CallbackPolicy) -> str:
     return url
 
 
+def _own_setting(value: Any, field: str) -> str | int | float | bool:
+    """A setting of the client's own (kept and echoed back): a string, a boolean, or a number that comes
+    back as sent: within I-JSON's exact range (RFC 7493: what every JSON reader holds), and, if a fraction,
+    no smaller in size than DynamoDB keeps (1e-128)."""
+    if isinstance(value, str | bool):
+        return value
+    if not isinstance(value, int | float):
+        raise ValidationError(field, f"must be a string, number or boolean, got {_type_name(value)}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValidationError(field, f"must be a finite number, got {_show(value)}")
+    if abs(value) > MAX_SAFE_INTEGER or (value != 0 and abs(value) < MIN_FRACTION):
+        raise ValidationError(
+            field, f"must be a number from -{MAX_SAFE_INTEGER} to {MAX_SAFE_INTEGER}, not below 1e-128 in size"
+        )
+    return value
+
+
 def _secret(value: Any, field: str) -> str | Kept:
     if isinstance(value, Kept):
         return value
@@ -316,11 +335,7 @@ def validate_configuration(raw: Any, policy: CallbackPolicy) -> tuple[dict[str, 
     for key, value in config.items():
         if key in SECRET_KEYS or key in EVENT_KEYS:
             continue
-        if not isinstance(value, str | int | float | bool) or value is None:
-            raise ValidationError(
-                f"configuration.{key}", f"must be a string, number or boolean, got {_type_name(value)}"
-            )
-        normalized[key] = value
+        normalized[key] = _own_setting(value, f"configuration.{key}")
 
     enabled = parse_bool(config.get(ENABLED, False), f"configuration.{ENABLED}")
     normalized[ENABLED] = enabled

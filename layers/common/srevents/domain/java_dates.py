@@ -566,21 +566,85 @@ def _to_utc(local: datetime, parsed: _Parsed, tz: str | tzinfo) -> datetime:
     return instant
 
 
+class _FastForm:
+    """The canonical text of a pattern made only of fixed-width numbers and literals, as one regex.
+
+    `yyyy-MM-dd'T'HH:mm:ss.SSS'Z'` (the form of every SmartRecruiters timestamp) is parsed twice per record
+    per poll. Text with exactly the pattern's widths (`2026-11-29T10:00:01.300Z`) means the same instant
+    to the general parser: each field reads exactly its digits, because what follows it is either the next
+    number (a field that obeys its count) or a literal that starts with a non-digit. Anything else (blanks,
+    other widths, out-of-range values, a daylight-saving gap) is left to the general parser, which says why
+    it fails; so this is only ever a shortcut to the same answer.
+    """
+
+    __slots__ = ("letters", "regex")
+
+    _LETTERS = "yMLdHmsS"
+
+    def __init__(self, regex: re.Pattern[str], letters: tuple[str, ...]) -> None:
+        self.regex = regex
+        self.letters = letters
+
+    def parse(self, text: str, tz: str | tzinfo) -> datetime | None:
+        match = self.regex.fullmatch(text)
+        if match is None:
+            return None
+        values = dict(zip(self.letters, map(int, match.groups()), strict=True))
+        try:
+            local = datetime(
+                values.get("y", 1970),
+                values.get("M", values.get("L", 1)),
+                values.get("d", 1),
+                values.get("H", 0),
+                values.get("m", 0),
+                values.get("s", 0),
+                values.get("S", 0) * 1000,
+            )
+            return _to_utc(local, _Parsed(), tz)
+        except (ValueError, _NoMatch):
+            return None
+
+
+def _fast_form(tokens: tuple[_Literal | _Field, ...]) -> _FastForm | None:
+    parts: list[str] = []
+    letters: list[str] = []
+    for token in tokens:
+        if isinstance(token, _Literal):
+            if any(_is_digit(c) for c in token.text):
+                return None  # a digit after an unbounded field would be read as part of it
+            parts.append(re.escape(token.text))
+            continue
+        letter, count = token.letter, token.count
+        if letter not in _FastForm._LETTERS or letter in letters or (letter in "ML" and count > 2):
+            return None  # names, zones, 12-hour clocks, repeated fields: the general parser
+        if letter == "y" and count <= 2:
+            return None  # two-digit years depend on `now`
+        if letter in "ML" and ("M" in letters or "L" in letters):
+            return None
+        parts.append(f"([0-9]{{{count}}})")
+        letters.append(letter)
+    if not letters:
+        return None
+    return _FastForm(re.compile("".join(parts)), tuple(letters))
+
+
 # ------------------------------------------------------------------------------------------------ public
 
 
 class JavaDateFormat:
     """One compiled pattern. Immutable, so the cached instances from `compile_pattern` can be shared."""
 
-    __slots__ = ("_tokens", "pattern")
+    __slots__ = ("_fast", "_tokens", "pattern")
 
     def __init__(self, pattern: str) -> None:
         tokens = _compile(pattern)
         object.__setattr__(self, "pattern", pattern)
         object.__setattr__(self, "_tokens", tokens)
+        object.__setattr__(self, "_fast", _fast_form(tokens))
 
     pattern: str
     _tokens: tuple[_Literal | _Field, ...]
+    _fast: _FastForm | None
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("JavaDateFormat is immutable")
@@ -619,6 +683,10 @@ class JavaDateFormat:
         """
         if not isinstance(text, str):
             raise ValueError(f"cannot parse {type(text).__name__} {text!r} as a date ({self.pattern!r})")
+        if self._fast is not None and not partial:
+            instant = self._fast.parse(text, tz)
+            if instant is not None:
+                return instant
         parsed = _Parsed()
         pos = 0
         try:

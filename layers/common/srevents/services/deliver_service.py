@@ -181,8 +181,10 @@ class DeliverService:
             logger.warning("callback answered 410 Gone: notifications switched off", extra=extra)
             return "gone"
         if is_last_attempt(attempt_no):
-            self._dead_letters.send([_dead_letter(queued)])
+            # Recorded first: if the move to the dead-letter queue fails, the message comes back, and the
+            # attempt that costs is logged too (every attempt is in the log).
             record(FAILED, attempt("failed"), headers=headers)
+            self._dead_letters.send([_dead_letter(queued)])
             logger.error(
                 "notification failed for good; moved to the dead-letter queue", extra={**extra, "error": result.error}
             )

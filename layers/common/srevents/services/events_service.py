@@ -34,7 +34,7 @@ def _summary(logged: LoggedNotification) -> dict[str, Any]:
 def _limit(raw: str | None) -> int:
     if raw is None:
         return DEFAULT_PAGE
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE:  # not "²", which int() refuses
         raise ValidationError("limit", f"must be a whole number from 1 to {MAX_PAGE}, got {raw[:20]!r}")
     return int(raw)
 

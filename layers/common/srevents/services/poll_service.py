@@ -32,6 +32,7 @@ from srevents.domain.poller_state import Cursor, PendingNotification, ResourceSt
 from srevents.observability import logger
 
 PageSource = Callable[[str], Any]  # api key → SmartRecruiters client
+ENQUEUE_CHUNK = 10  # notifications handed to the queue at once: one SendMessageBatch
 
 
 @dataclass
@@ -144,7 +145,10 @@ class PollService:
                 state = state.with_changes(pending=pending)  # a failure from here on must keep the plan
                 self._state.save(instance.id, owner, config.name, state, release=False)
             to_send = planned + fresh
-            self._queue.send([_message(instance.id, n, state.replay_generation) for n in to_send])
+            # A batch at a time, so only one batch of bodies exists twice (bytes and the str SQS takes).
+            for start in range(0, len(to_send), ENQUEUE_CHUNK):
+                chunk = to_send[start : start + ENQUEUE_CHUNK]
+                self._queue.send([_message(instance.id, n, state.replay_generation) for n in chunk])
         except Exception as error:  # recorded in the poller state; re-raised unless SmartRecruiters failed
             if isinstance(error, LeaseLost):
                 raise

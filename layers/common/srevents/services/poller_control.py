@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from srevents.adapters.poll_trigger import PollTrigger
@@ -12,6 +12,8 @@ from srevents.domain.instance import Instance
 from srevents.domain.instance_config import resource_configs
 from srevents.domain.poller_state import ResourceState, present_state
 from srevents.errors import Conflict, ValidationError
+
+EARLIEST_SINCE = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _parse_since(value: Any, now: datetime) -> datetime:
@@ -25,6 +27,8 @@ def _parse_since(value: Any, now: datetime) -> datetime:
         raise ValidationError("since", "must carry a time zone (e.g. a trailing Z)")
     if since > now:
         raise ValidationError("since", "must not be in the future")
+    if since < EARLIEST_SINCE:  # earlier dates do not survive the state's encoding (years < 1000 lose digits)
+        raise ValidationError("since", "must not be before 1970-01-01T00:00:00Z")
     return since
 
 

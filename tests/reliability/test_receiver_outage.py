@@ -1,0 +1,122 @@
+"""The callback receiver down: for a simulated day (every retry step fails, then it is back), and past the
+last retry (dead-letter queue, FAILED, then the retry route)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from srevents.adapters.delivery_log import DELIVERED, FAILED
+from srevents.domain.backoff import JITTER, MAX_ATTEMPTS, RETRY_DELAYS
+from tests.reliability.cases import case_key
+from tests.reliability.world import World
+
+# Attempts 1–10 happen within 1.2 × (the first nine delays) of the first try, attempt 11 no earlier than
+# 0.8 × (all ten delays): an outage of this length fails every retry step but the last, whatever the jitter.
+EVERY_STEP_BUT_THE_LAST = timedelta(seconds=(1 - JITTER) * sum(RETRY_DELAYS) - 300)
+PAST_THE_LAST_RETRY = timedelta(seconds=(1 + JITTER) * sum(RETRY_DELAYS) + 1800)
+
+
+def test_receiver_down_for_a_day_every_retry_step_then_back(world: World, report: Callable[..., None]) -> None:
+    # Given two instances with three notifications each; the first one's receiver is down
+    down = world.create_instance(name="down")
+    healthy = world.create_instance(name="healthy")
+    world.clock.advance(61)
+    world.change(creates=25)
+    world.tick()
+    outage_ends = world.clock.now() + EVERY_STEP_BUT_THE_LAST
+    world.down_until(outage_ends, instance_id=down)
+
+    # When the deliverer works through the outage
+    world.deliver()
+
+    # Then the first notification was tried at every step of the schedule and delivered at the last
+    received = [r for r in world.receiver.received if r.json["message"]["instanceId"] == down]
+    first_id = received[0].notification_id
+    assert [r.status for r in received[:MAX_ATTEMPTS]] == [503] * (MAX_ATTEMPTS - 1) + [200]
+    assert {r.notification_id for r in received[:MAX_ATTEMPTS]} == {first_id}  # the later ones held back
+    assert world.clock.now() >= outage_ends
+    delays = world.requested_delays
+    assert len(delays) == len(RETRY_DELAYS)
+    for delay, base in zip(delays, RETRY_DELAYS, strict=True):
+        assert (1 - JITTER) * base - 1 <= delay <= (1 + JITTER) * base + 1
+    shown = world.api.get(f"/instances/{down}/events/{first_id}", auth=world.credentials)
+    assert shown.status == 200 and shown.body["status"] == DELIVERED
+    assert [a["statusCode"] for a in shown.body["attempts"]] == [503] * (MAX_ATTEMPTS - 1) + [200]
+    # and the healthy instance was not held back by the other's outage
+    arrivals = [(r.json["message"]["instanceId"], r.status) for r in world.receiver.received]
+    healthy_delivered = [i for i, arrival in enumerate(arrivals) if arrival == (healthy, 200)]
+    assert len(healthy_delivered) == 3 and max(healthy_delivered) < arrivals.index((down, 200))
+
+    world.change(creates=5, updates=world.candidate_ids()[:5])
+    world.settle()
+    tally = world.tally()
+    report(
+        section="receiver",
+        key=case_key("receiver", "outage-one-day"),
+        case="Receiver down for a simulated day (every retry step), then back",
+        fault=f"503 for {EVERY_STEP_BUT_THE_LAST.total_seconds() / 3600:.1f} h of simulated time, one of two instances",
+        notes=f"first notification: {MAX_ATTEMPTS} attempts, delivered at the last; the other instance not held back",
+        **tally.as_row(),
+    )
+    assert (tally.lost, tally.duplicates, tally.resends, tally.order_violations) == (0, 0, 0, 0), tally.missing[:5]
+    assert tally.phantoms == 0 and tally.bad_signatures == 0
+
+
+def test_receiver_down_past_the_last_retry_dead_letters_then_the_retry_route_delivers(
+    world: World, report: Callable[..., None]
+) -> None:
+    # Given an instance with two notifications, and its receiver down for longer than the whole schedule
+    instance = world.create_instance()
+    world.clock.advance(61)
+    world.change(creates=15)  # 10 + 5 events
+    world.tick()
+    world.down_until(world.clock.now() + PAST_THE_LAST_RETRY, instance_id=instance)
+
+    # When the deliverer works through the outage
+    world.deliver()
+
+    # Then the first notification failed for good: FAILED, in the dead-letter queue, every attempt logged
+    listed = world.api.get(f"/instances/{instance}/events", auth=world.credentials, query="status=FAILED")
+    assert listed.status == 200
+    [failed] = listed.body["events"]
+    assert failed["attemptCount"] == MAX_ATTEMPTS
+    dead = world.sqs.receive_message(
+        QueueUrl=world.resources.refs["NotificationDeadLetterQueue"], MessageAttributeNames=["All"]
+    )["Messages"]
+    assert [m["MessageAttributes"]["notificationId"]["StringValue"] for m in dead] == [failed["id"]]
+    # and the one behind it went on once the receiver was back: the instance is not blocked for good
+    delivered = [r.notification_id for r in world.receiver.delivered()]
+    assert len(delivered) == 1 and delivered[0] != failed["id"]
+
+    # When the operator re-sends it with the retry route
+    world.ledger.manual_ids.add(failed["id"])
+    retried = world.api.post(f"/instances/{instance}/events/{failed['id']}/retry", auth=world.credentials)
+
+    # Then it is delivered (same id), and the log shows the manual attempt after the eleven
+    assert retried.status == 200 and retried.body["status"] == DELIVERED
+    shown = world.api.get(f"/instances/{instance}/events/{failed['id']}", auth=world.credentials).body
+    assert shown["status"] == DELIVERED
+    assert [a["trigger"] for a in shown["attempts"]] == ["queue"] * MAX_ATTEMPTS + ["manual"]
+    assert [a["outcome"] for a in shown["attempts"]][-2:] == ["failed", "delivered"]
+    assert shown["body"]["id"] == failed["id"]
+
+    world.change(creates=3)
+    world.settle()
+    tally = world.tally()
+    assert FAILED not in {
+        e["status"] for e in world.api.get(f"/instances/{instance}/events", auth=world.credentials).body["events"]
+    }
+    report(
+        section="receiver",
+        key=case_key("receiver", "outage-past-last-retry"),
+        case="Receiver down past the last retry, then the retry route",
+        fault=f"503 for {PAST_THE_LAST_RETRY.total_seconds() / 3600:.1f} h of simulated time",
+        notes=(
+            f"first notification: {MAX_ATTEMPTS} attempts, FAILED, dead-letter queue; the next one delivered when "
+            "the receiver was back; the failed one re-sent by the retry route (same id, outside the ordered stream)"
+        ),
+        **tally.as_row(),
+    )
+    assert (tally.lost, tally.duplicates, tally.resends, tally.order_violations) == (0, 0, 0, 0), tally.missing[:5]
+    assert tally.phantoms == 0 and tally.bad_signatures == 0
