@@ -35,6 +35,7 @@ from tests.reliability.api_env import ApiEnv, api_env
 from tests.reliability.profiles import fuzz_settings
 from tests.reliability.wsgi import wsgi_app
 
+EXAMPLES_PER_OPERATION = 50
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -60,27 +61,29 @@ def test_every_operation_of_the_openapi_document_holds_its_contract(env: ApiEnv,
     operations = [r.ok() for r in results if isinstance(r, Ok)]
     auth = {"Authorization": env.org.header()}
     real_id = {"id": env.instances["openapi-target"]}
-    strategies = []
-    for operation in operations:
-        strategies.append(operation.as_strategy(GenerationMode.POSITIVE, headers=auth))
-        strategies.append(operation.as_strategy(GenerationMode.NEGATIVE, headers=auth))
-        if "{id}" in operation.path and operation.method.upper() != "DELETE":
-            strategies.append(operation.as_strategy(GenerationMode.POSITIVE, headers=auth, path_parameters=real_id))
     statuses: Counter[int] = Counter()
     covered: set[str] = set()
 
-    @fuzz_settings(800)
-    @given(case=st.one_of(strategies))
-    def run(case: Any) -> None:
-        # When schemathesis calls the operation with the generated request
-        response = case.call()
-        statuses[response.status_code] += 1
-        covered.add(case.operation.label)
+    for operation in operations:  # each operation its share of the examples
+        strategies = [
+            operation.as_strategy(GenerationMode.POSITIVE, headers=auth),
+            operation.as_strategy(GenerationMode.NEGATIVE, headers=auth),
+        ]
+        if "{id}" in operation.path and operation.method.upper() != "DELETE":
+            strategies.append(operation.as_strategy(GenerationMode.POSITIVE, headers=auth, path_parameters=real_id))
 
-        # Then the answer holds the document's contract (raises with a curl reproduction otherwise)
-        case.validate_response(response, checks=CHECKS, headers=auth)
+        @fuzz_settings(EXAMPLES_PER_OPERATION)
+        @given(case=st.one_of(strategies))
+        def run(case: Any) -> None:
+            # When schemathesis calls the operation with the generated request
+            response = case.call()
+            statuses[response.status_code] += 1
+            covered.add(case.operation.label)
 
-    run()
+            # Then the answer holds the document's contract (raises with a curl reproduction otherwise)
+            case.validate_response(response, checks=CHECKS, headers=auth)
+
+        run()
     assert covered == {o.label for o in operations}, "every documented operation was exercised"
     report(
         section="fuzz",
