@@ -44,7 +44,6 @@ CANDIDATE_STATUSES = (
 )  # fmt: skip
 JOB_STATUSES = ("CREATED", "SOURCING", "FILLED", "INTERVIEW", "OFFER", "CANCELLED", "ON_HOLD")
 POSTING_STATUSES = ("PUBLIC", "INTERNAL", "NOT_PUBLISHED", "PRIVATE")
-USER_ROLES = ("EMPLOYEE", "RESTRICTED", "STANDARD", "EXTENDED", "ADMINISTRATOR")
 
 _FIRST_NAMES = ("Anna", "Piotr", "Maria", "John", "Aisha", "Wei", "Lucas", "Sofia", "Kenji", "Olga", "Diego")
 _LAST_NAMES = (

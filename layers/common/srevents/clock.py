@@ -55,8 +55,3 @@ def from_millis(ms: int) -> datetime:
 def iso_millis(when: datetime) -> str:
     """`2026-11-29T10:00:01.000Z`: the timestamp form SmartRecruiters and our API use."""
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
-
-
-def iso_seconds(when: datetime) -> str:
-    """`2026-11-29T10:00:01Z`: the form of event dates in notifications (SPEC §5)."""
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -12,7 +12,6 @@ from srevents.adapters.dynamo import decode, encode_value
 from srevents.clock import iso_millis
 
 PENDING, DELIVERED, RETRYING, FAILED, GONE = "PENDING", "DELIVERED", "RETRYING", "FAILED", "GONE"
-MAX_ATTEMPTS_KEPT = 50
 
 
 @dataclass(frozen=True)

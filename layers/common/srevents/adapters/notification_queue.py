@@ -19,7 +19,6 @@ class NotificationQueue:
     def __init__(self, client: Any, queue_url: str) -> None:
         self._client = client
         self._url = queue_url
-        self.calls = 0
 
     def send(self, messages: Sequence[QueueMessage]) -> None:
         """Enqueue in order, one message at a time; a send SQS refuses (after the SDK's retries) raises.
@@ -30,7 +29,6 @@ class NotificationQueue:
         queue keeps each instance's order whatever fails; a re-send keeps its deduplication id.
         """
         for message in messages:
-            self.calls += 1
             self._client.send_message(
                 QueueUrl=self._url,
                 MessageBody=message.body,

@@ -78,9 +78,3 @@ class ScheduleGateway:
             if error.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
                 return None
             raise
-
-    def list_all(self) -> list[dict[str, Any]]:
-        schedules: list[dict[str, Any]] = []
-        for page in self._client.get_paginator("list_schedules").paginate(GroupName=self._group):
-            schedules.extend(page.get("Schedules", []))
-        return schedules
