@@ -229,16 +229,19 @@ def model(
     poll_gbs = polls * poll_ms / 1000 * memory["poll"] / 1024
 
     # --- deliver function --------------------------------------------------------------------------------
-    deliver_rru = attempts * 1 + deliver_invocations * _rru(m.instance_item_bytes)  # log read + instance read
+    # the log read (BatchGetItem; an entry not yet written costs 1) + the instance read
+    deliver_rru = attempts * 1 + deliver_invocations * _rru(m.instance_item_bytes)
     deliver_rru += notifications * w.retry_share * (_rru(log_item_bytes) - 1)  # a retry reads a full entry
     deliver_wru = attempts * _wru(log_item_bytes)
     receive_requests = deliver_invocations * math.ceil(notifications_per_poll * body_bytes / 65536)
     sqs_consume = receive_requests + deliver_invocations  # ReceiveMessage (by 64 KB) + DeleteMessageBatch
     sqs_idle = 5 * SECONDS_PER_MONTH / 20  # the event source's long-polling receives on an idle queue
     sqs_retry = notifications * w.retry_share  # ChangeMessageVisibility
-    deliver_ms_per_invocation = 2 * w.aws_call_ms  # instance read, KMS Decrypt (caches outlive no poll interval)
+    # Per invocation: instance read, KMS Decrypt (caches outlive no poll interval), the batch's log BatchGetItem;
+    # per attempt: the log write.
+    deliver_ms_per_invocation = 3 * w.aws_call_ms
     deliver_ms = deliver_invocations * deliver_ms_per_invocation + attempts * (
-        w.callback_ms + 2 * w.aws_call_ms + m.deliver_cpu_ms_per_notification * _cpu_scale(memory["deliver"])
+        w.callback_ms + w.aws_call_ms + m.deliver_cpu_ms_per_notification * _cpu_scale(memory["deliver"])
     )
     deliver_gbs = deliver_ms / 1000 * memory["deliver"] / 1024
 

@@ -10,11 +10,12 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 
 from srevents.api.app import create_app
-from srevents.observability import logger, metrics, tracer
+from srevents.observability import logger, metrics, trace_calls, tracer
 from srevents.settings import Settings
 from srevents.wiring import API_SETTINGS, api_services
 
 SETTINGS = Settings.from_env().require(*API_SETTINGS)
+trace_calls("botocore")
 
 
 @cache

@@ -10,12 +10,14 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from srevents.observability import logger, metrics, tracer
+from srevents.adapters.notification_queue import PREVIOUS_IN_BATCH
+from srevents.observability import logger, metrics, trace_calls, tracer
 from srevents.services.deliver_service import DeliverService, DeliveryDeferred, QueuedNotification
 from srevents.settings import Settings
 from srevents.wiring import DELIVER_SETTINGS, deliver_service
 
 SETTINGS = Settings.from_env().require(*DELIVER_SETTINGS)
+trace_calls("botocore")
 
 # A failing notification fails the later ones of its own instance (message group) in this batch, and
 # only those: other instances' notifications go on.
@@ -46,6 +48,7 @@ def _queued(record: SQSRecord) -> QueuedNotification:
         receipt_handle=record.receipt_handle,
         object_type=_attribute(record, "objectType"),
         event_count=int(_attribute(record, "eventCount", "0")),
+        previous_in_batch=_attribute(record, PREVIOUS_IN_BATCH) or None,
     )
 
 
@@ -71,6 +74,8 @@ def record_handler(record: SQSRecord) -> str:
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     _attempted.clear()
+    # One read of the delivery log for the whole batch (each message's entry and its predecessor's).
+    _service().prefetch([_queued(SQSRecord(raw)) for raw in event.get("Records", [])])
     response = process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

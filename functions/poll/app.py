@@ -8,12 +8,13 @@ from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from srevents.observability import logger, metrics, tracer
+from srevents.observability import logger, metrics, trace_calls, tracer
 from srevents.services.poll_service import PollService
 from srevents.settings import Settings
 from srevents.wiring import POLL_SETTINGS, poll_service
 
 SETTINGS = Settings.from_env().require(*POLL_SETTINGS)
+trace_calls("botocore", "requests")
 
 
 @cache

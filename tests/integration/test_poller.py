@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
 from datetime import timedelta
 
+import boto3
 import pytest
 
 from srevents.clock import iso_millis
@@ -209,14 +211,30 @@ def test_two_simultaneous_polls_only_one_runs(harness: PollHarness) -> None:
     def run() -> None:
         outcomes.append(harness.poll(instance))
 
+    # The second starts once the first holds the lease (it then spends 0.3 s reading). Started together, both
+    # could pass the lease's condition: moto, unlike DynamoDB, does not apply conditional writes atomically.
     threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
+    threads[0].start()
+    _wait_for_lease(harness, instance)
+    threads[1].start()
     for thread in threads:
         thread.join()
 
     assert sorted(o.status for o in outcomes) == ["polled", "skipped"]
     assert len(harness.events(harness.drain())) == 1
+
+
+def _wait_for_lease(harness: PollHarness, instance: int, seconds: float = 5.0) -> None:
+    dynamodb = boto3.client("dynamodb", region_name="us-east-1")
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        item = dynamodb.get_item(
+            TableName=harness.settings.poller_state_table, Key={"instanceId": {"N": str(instance)}}
+        ).get("Item", {})
+        if "leaseOwner" in item:
+            return
+        time.sleep(0.01)
+    raise AssertionError("the first poll never took the lease")
 
 
 def test_jobs_and_users_resources(harness: PollHarness) -> None:

@@ -22,6 +22,7 @@ AWS_FAULTS = (
     "sqs-throttle-send-transient",
     "sqs-throttle-send",
     "sqs-send-refused-mid-poll",
+    "sqs-batch-partly-enqueued",
     "sqs-visibility-failure",
     "sqs-dead-letter-failure",
 )

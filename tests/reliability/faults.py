@@ -87,12 +87,24 @@ _THROTTLES = {
 }
 
 
+@dataclass
+class EntryRule:
+    """Refuse chosen entries (0-based positions) of `times` SendMessageBatch calls; SQS applies the others."""
+
+    positions: frozenset[int]
+    times: int
+    when: Callable[[dict[str, Any]], bool] | None = None
+    injected: int = 0
+
+
 class AwsFaults:
     """Error answers and deaths for the adapters' boto3 clients, and counts of what was injected."""
 
     def __init__(self, clients: dict[str, Any], crash: Crash) -> None:
         self.crash = crash
         self.rules: list[AwsRule] = []
+        self.entry_rules: list[EntryRule] = []
+        self._refused: list[dict[str, Any]] = []  # failed entries to add to the answer of the call in progress
         self.calls: dict[str, int] = {}
         self.after_call: list[Callable[[str, dict[str, Any]], None]] = []
         self._lock = threading.Lock()
@@ -131,9 +143,18 @@ class AwsFaults:
         self.rules.append(rule)
         return rule
 
+    def refuse_entries(
+        self, positions: set[int], times: int, when: Callable[[dict[str, Any]], bool] | None = None
+    ) -> EntryRule:
+        """Answer entries at `positions` of `times` SendMessageBatch calls as failed (InternalError), while
+        the other entries of those calls are enqueued: SQS's partial batch failure."""
+        rule = EntryRule(frozenset(positions), times, when)
+        self.entry_rules.append(rule)
+        return rule
+
     @property
     def injected(self) -> int:
-        return sum(r.injected for r in self.rules)
+        return sum(r.injected for r in self.rules) + sum(r.injected for r in self.entry_rules)
 
     # -- botocore hooks -------------------------------------------------------------------------
     def _before_send(self, request: Any, event_name: str, **_: Any) -> AWSResponse | None:
@@ -156,10 +177,33 @@ class AwsFaults:
             # called after us, leaves it alone (a throttled request is not applied).
             request.headers[FAULT_HEADER] = rule.code
             return _error_response(request.url, service, rule.code, rule.status)
+        if name == "sqs.SendMessageBatch":
+            self._refuse_entries(request, body)
         return None
+
+    def _refuse_entries(self, request: Any, body: dict[str, Any]) -> None:
+        """Take refused entries out of the request moto applies; `_after_call` reports them as failed."""
+        for rule in self.entry_rules:
+            if rule.injected >= rule.times or (rule.when and not rule.when(body)):
+                continue
+            entries = body.get("Entries", [])
+            refused = [e for i, e in enumerate(entries) if i in rule.positions]
+            if not refused:
+                continue
+            rule.injected += 1
+            body["Entries"] = [e for i, e in enumerate(entries) if i not in rule.positions]
+            request.body = json.dumps(body).encode()
+            request.headers["Content-Length"] = str(len(request.body))
+            self._refused = [
+                {"Id": e["Id"], "Code": "InternalError", "Message": "injected", "SenderFault": False} for e in refused
+            ]
+            return
 
     def _after_call(self, event_name: str, parsed: dict[str, Any], **_: Any) -> None:
         service, operation = event_name.split(".")[1:3]
+        if self._refused and operation == "SendMessageBatch":
+            parsed.setdefault("Failed", []).extend(self._refused)
+            self._refused = []
         for hook in list(self.after_call):
             hook(f"{service}.{operation}", parsed)
 

@@ -42,6 +42,11 @@ def _notifications_table(world: World, status: str | None = None) -> Callable[[d
     return match
 
 
+def _batch_read(world: World) -> Callable[[dict[str, Any]], bool]:
+    table = world.resources.refs["NotificationsTable"]
+    return lambda body: table in body.get("RequestItems", {})
+
+
 def _queue(url: str) -> Callable[[dict[str, Any]], bool]:
     return lambda body: body.get("QueueUrl") == url
 
@@ -77,7 +82,7 @@ CASES = {
     ),
     "dynamodb-throttle-log-read": Case(
         "DynamoDB throttling the delivery log read",
-        f"log GetItem throttled {SDK_ATTEMPTS}× in a row before a delivery",
+        f"the batch's log BatchGetItem throttled {SDK_ATTEMPTS}× in a row before a delivery (read per message)",
     ),
     "dynamodb-throttle-log-write": Case(
         "DynamoDB throttling the delivery log write after a 2xx",
@@ -85,17 +90,21 @@ CASES = {
         crash_like=True,
     ),
     "sqs-throttle-send-transient": Case(
-        "SQS throttling every other SendMessage",
-        "RequestThrottled on every 2nd SendMessage of the poll (absorbed by SDK retries)",
+        "SQS throttling every other SendMessageBatch",
+        "RequestThrottled on every 2nd SendMessageBatch of the poll (absorbed by SDK retries)",
     ),
     "sqs-throttle-send": Case(
-        "SQS throttling the poll's first SendMessage",
-        f"SendMessage throttled {SDK_ATTEMPTS}× in a row: the invocation fails after saving its plan",
+        "SQS throttling the poll's first SendMessageBatch",
+        f"SendMessageBatch throttled {SDK_ATTEMPTS}× in a row: the invocation fails after saving its plan",
     ),
     "sqs-send-refused-mid-poll": Case(
-        "SQS refusing the 4th of 11 notifications",
-        f"SendMessage of the 4th notification answers 500 on all {SDK_ATTEMPTS} SDK attempts: "
-        "3 enqueued, the invocation fails",
+        "SQS refusing the 2nd batch of 11 notifications",
+        f"the 2nd SendMessageBatch answers 500 on all {SDK_ATTEMPTS} SDK attempts: 10 enqueued, the invocation fails",
+    ),
+    "sqs-batch-partly-enqueued": Case(
+        "SQS enqueuing a batch only in part",
+        "the 4th and 7th entries of the poll's first SendMessageBatch fail while the others are enqueued, "
+        "then the first entry of the re-send fails too: early copies sit in the queue ahead of the re-sends",
     ),
     "sqs-visibility-failure": Case(
         "SQS failing the retry delay (ChangeMessageVisibility)",
@@ -103,7 +112,7 @@ CASES = {
     ),
     "sqs-dead-letter-failure": Case(
         "SQS failing the move to the dead-letter queue",
-        f"receiver down past the last retry; the dead-letter SendMessage throttled {SDK_ATTEMPTS}× in a row",
+        f"receiver down past the last retry; the dead-letter SendMessageBatch throttled {SDK_ATTEMPTS}× in a row",
     ),
 }
 assert set(CASES) == set(AWS_FAULTS)
@@ -120,21 +129,24 @@ def _arm(world: World, name: str) -> None:
     elif name == "dynamodb-throttle-commit":
         faults.throttle("dynamodb.UpdateItem", SDK_ATTEMPTS, when=_poller_state(world, COMMIT))
     elif name == "dynamodb-throttle-log-read":
-        faults.throttle("dynamodb.GetItem", SDK_ATTEMPTS, when=_notifications_table(world))
+        faults.throttle("dynamodb.BatchGetItem", SDK_ATTEMPTS, when=_batch_read(world))
     elif name == "dynamodb-throttle-log-write":
         faults.throttle("dynamodb.UpdateItem", SDK_ATTEMPTS, when=_notifications_table(world, DELIVERED))
     elif name == "sqs-throttle-send-transient":
-        faults.throttle("sqs.SendMessage", times=10_000, every=2, when=_queue(world.queue_url))
+        faults.throttle("sqs.SendMessageBatch", times=10_000, every=2, when=_queue(world.queue_url))
     elif name == "sqs-throttle-send":
-        faults.throttle("sqs.SendMessage", SDK_ATTEMPTS, when=_queue(world.queue_url))
+        faults.throttle("sqs.SendMessageBatch", SDK_ATTEMPTS, when=_queue(world.queue_url))
     elif name == "sqs-send-refused-mid-poll":
-        faults.fail("sqs.SendMessage", "InternalError", 500, SDK_ATTEMPTS, skip=3, when=_queue(world.queue_url))
+        faults.fail("sqs.SendMessageBatch", "InternalError", 500, SDK_ATTEMPTS, skip=1, when=_queue(world.queue_url))
+    elif name == "sqs-batch-partly-enqueued":
+        faults.refuse_entries({3, 6}, times=1, when=_queue(world.queue_url))
+        faults.refuse_entries({0}, times=2, when=_queue(world.queue_url))
     elif name == "sqs-visibility-failure":
         world.receiver.script(Scripted(503))
         faults.throttle("sqs.ChangeMessageVisibility", SDK_ATTEMPTS)
     elif name == "sqs-dead-letter-failure":
         dead_letters = world.resources.refs["NotificationDeadLetterQueue"]
-        faults.throttle("sqs.SendMessage", SDK_ATTEMPTS, when=_queue(dead_letters))
+        faults.throttle("sqs.SendMessageBatch", SDK_ATTEMPTS, when=_queue(dead_letters))
 
 
 @pytest.mark.parametrize("name", AWS_FAULTS)
@@ -143,7 +155,7 @@ def test_aws_faults_lose_and_duplicate_nothing(world: World, report: Callable[..
     # Given an instance and 25 changes waiting (three notifications), or 105 (eleven)
     instance = world.create_instance()
     world.clock.advance(61)
-    world.change(creates=105 if name == "sqs-send-refused-mid-poll" else 25, gap=0.2)
+    world.change(creates=105 if name in ("sqs-send-refused-mid-poll", "sqs-batch-partly-enqueued") else 25, gap=0.2)
     if name == "sqs-dead-letter-failure":
         world.down_until(world.clock.now() + PAST_THE_LAST_RETRY, instance_id=instance)
 

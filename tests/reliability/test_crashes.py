@@ -24,8 +24,8 @@ STEPS = {
 # (where the process died, notifications that had reached the queue)
 DIED = {
     "mid-page": ("reading page 2", 0),
-    "after-plan": ("before sqs.SendMessage", 0),
-    "after-some-enqueued": ("after SendMessage #10", 10),
+    "after-plan": ("before sqs.SendMessageBatch", 0),
+    "after-some-enqueued": ("after 10 notifications were enqueued", 10),
     "after-all-enqueued": ("before dynamodb.UpdateItem", 15),
 }
 
@@ -34,7 +34,7 @@ def _arm(world: World, step: str) -> None:
     if step == "mid-page":
         world.sr_session.faults = [PageFault(2, "kill", 1)]
     elif step == "after-plan":
-        world.crash.arm("sqs.SendMessage")
+        world.crash.arm("sqs.SendMessageBatch")
     elif step == "after-some-enqueued":
         world.faults.after_call.append(_kill_after_send(world, 10))
     elif step == "after-all-enqueued":
@@ -46,14 +46,14 @@ def _kill_after_send(world: World, nth: int, then_at: str | None = None) -> Call
     sent = []
 
     def hook(operation: str, parsed: dict[str, Any]) -> None:
-        if operation != "sqs.SendMessage" or world.crash.dead:
+        if operation != "sqs.SendMessageBatch" or world.crash.dead:
             return
-        sent.append(parsed)
-        if len(sent) != nth:
+        sent.extend(parsed.get("Successful", []))
+        if len(sent) < nth:
             return
         world.faults.after_call.remove(hook)
         if then_at is None:
-            world.crash.kill(f"after SendMessage #{nth}")
+            world.crash.kill(f"after {nth} notifications were enqueued")
         world.crash.arm(then_at)  # the commit: the next write of the poller state
 
     return hook

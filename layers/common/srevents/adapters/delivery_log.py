@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -55,6 +56,17 @@ class LoggedNotification:
     def delivered_generation(self) -> int:
         return int(self.item.get("deliveredGeneration", -1))
 
+    @property
+    def generation(self) -> int:
+        """The replay generation of the queue's last attempt (or skip) of this notification."""
+        return int(self.item.get("generation", 0))
+
+
+_BATCH_GET_KEYS = 100  # DynamoDB: keys per BatchGetItem
+_BATCH_GET_ATTEMPTS = 5
+# What the deliverer needs to decide on a message: not the body (the message carries it).
+_SUMMARY = "instanceId, notificationId, #s, generation, deliveredGeneration, attempts"
+
 
 def _key(instance_id: int, notification_id: str) -> dict[str, Any]:
     return {"instanceId": {"N": str(instance_id)}, "notificationId": {"S": notification_id}}
@@ -78,6 +90,36 @@ class DeliveryLog:
             TableName=self._table, Key=_key(instance_id, notification_id), ConsistentRead=True
         )
         return _from_item(response["Item"]) if "Item" in response else None
+
+    def get_many(self, keys: list[tuple[int, str]]) -> dict[tuple[int, str], LoggedNotification | None]:
+        """The status, generations and attempts (not the body) of several notifications, in one call.
+
+        Every key asked for is in the answer; None where the notification is not logged.
+        """
+        unique = list(dict.fromkeys(keys))
+        found: dict[tuple[int, str], LoggedNotification | None] = dict.fromkeys(unique)
+        for start in range(0, len(unique), _BATCH_GET_KEYS):
+            request: dict[str, Any] = {
+                self._table: {
+                    "Keys": [_key(i, n) for i, n in unique[start : start + _BATCH_GET_KEYS]],
+                    "ConsistentRead": True,
+                    "ProjectionExpression": _SUMMARY,
+                    "ExpressionAttributeNames": {"#s": "status"},
+                }
+            }
+            for attempt in range(_BATCH_GET_ATTEMPTS):
+                if attempt:
+                    time.sleep(min(0.05 * 2**attempt, 1.0))
+                response = self._client.batch_get_item(RequestItems=request)
+                for raw in response.get("Responses", {}).get(self._table, []):
+                    logged = _from_item(raw)
+                    found[(logged.instance_id, logged.notification_id)] = logged
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+            else:
+                raise RuntimeError("DynamoDB left keys of the delivery log unprocessed after retries")
+        return found
 
     def record(
         self,

@@ -1,8 +1,14 @@
-"""Which records become events (SPEC §3 steps 3–5): pure, given the records of one poll."""
+"""Which records become events (SPEC §3 steps 3–5): pure, given the records of one poll.
+
+`detect_changes` reads the records one at a time and keeps only the events, each with its record as
+compact JSON bytes, so a caller can hand it the pages of a poll as they arrive (a generator) and never
+hold more than one page of parsed records.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -10,7 +16,7 @@ from typing import Any
 
 from srevents.clock import to_millis
 from srevents.domain.instance_config import ResourceConfig
-from srevents.domain.records import date_value, object_id
+from srevents.domain.records import compact, date_value, object_id
 
 CREATED, UPDATED = "CREATED", "UPDATED"
 
@@ -27,12 +33,18 @@ class Event:
     object_id: str
     object_type: str
     updated: datetime
-    record: dict[str, Any]
+    raw: bytes  # the record, as records.compact writes it: what the notification body carries
     version: bytes
 
     @property
     def updated_ms(self) -> int:
         return to_millis(self.updated)
+
+    @property
+    def record(self) -> dict[str, Any]:
+        """The record parsed again (a new dict each time): for the rare caller that needs its fields."""
+        parsed: dict[str, Any] = json.loads(self.raw)
+        return parsed
 
 
 @dataclass
@@ -84,6 +96,8 @@ def detect_changes(
         seen.add(version)
         created = date_value(record, config.created)
         is_new = created is not None and (updated - created <= tolerance or created > watermark)
-        result.events.append(Event(CREATED if is_new else UPDATED, obj_id, config.name, updated, record, version))
+        event_type = CREATED if is_new else UPDATED
+        # Only the compact JSON is kept: the dict can go as soon as the caller moves past it.
+        result.events.append(Event(event_type, obj_id, config.name, updated, compact(record), version))
     result.events.sort(key=lambda e: (e.updated, e.object_id))
     return result

@@ -7,19 +7,22 @@ the same rules. Every failure is a `ValidationError` naming the field by its dot
 
 from __future__ import annotations
 
-import difflib
 import json
 import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from srevents.domain.java_dates import JavaDatePatternError, compile_pattern, resolve_timezone
 from srevents.domain.network_policy import CallbackUrlError, ForbiddenAddressError, check_callback_url
-from srevents.domain.poll_url import HUB_RESOURCES, PollUrlError, PollUrlTemplate, parse_poll_url
 from srevents.domain.resources import DEFAULT_POLLER_CONFIGURATION, ELEMENT_KEY, default_resource_config
 from srevents.errors import ValidationError
+
+# The date-pattern and poll-URL parsers (and difflib) are imported where a configuration is read, not here:
+# the deliver function reads instances (this module's keys and InstanceSpec) but never a poller configuration,
+# and its cold start would otherwise load them for nothing.
+if TYPE_CHECKING:
+    from srevents.domain.poll_url import PollUrlTemplate
 
 API_KEY = "api.key"
 ENABLED = "event.notification.enabled"
@@ -108,6 +111,8 @@ class CallbackPolicy:
 
 
 def _closest(word: str, choices: tuple[str, ...] | list[str]) -> str:
+    import difflib
+
     match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f" (did you mean '{match[0]}'?)" if match else ""
 
@@ -193,6 +198,8 @@ def _date_field(dates: dict[str, Any], prefix: str, kind: str, *, required: bool
     name = _string(dates[field_key], f"{prefix}.{field_key}", max_len=200)
     if not _DOTTED_PATH.match(name):
         raise ValidationError(f"{prefix}.{field_key}", f"must be a field name or dotted path, got {_show(name)}")
+    from srevents.domain.java_dates import JavaDatePatternError, compile_pattern, resolve_timezone
+
     pattern = _string(dates.get(format_key, "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"), f"{prefix}.{format_key}", max_len=200)
     try:
         compile_pattern(pattern)
@@ -207,6 +214,8 @@ def _date_field(dates: dict[str, Any], prefix: str, kind: str, *, required: bool
 
 
 def _resource(name: str, raw: Any, prefix: str) -> tuple[dict[str, Any], ResourceConfig]:
+    from srevents.domain.poll_url import PollUrlError, parse_poll_url
+
     block = _require_object(raw, prefix)
     for key in block:
         if key not in RESOURCE_KEYS:
@@ -248,6 +257,8 @@ def _resource(name: str, raw: Any, prefix: str) -> tuple[dict[str, Any], Resourc
 
 def parse_poller_configuration(raw: Any) -> dict[str, dict[str, Any]]:
     """Validate `event.poller.configuration` (an object or a JSON-encoded string); return it normalized."""
+    from srevents.domain.poll_url import HUB_RESOURCES
+
     field = f"configuration.{POLLER_CONFIGURATION}"
     if raw is None:
         raw = {name: default_resource_config(name) for name in DEFAULT_POLLER_CONFIGURATION}

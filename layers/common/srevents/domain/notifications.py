@@ -3,6 +3,10 @@
 A notification's id is deterministic in its content (instance, object type and its events' versions),
 shaped as a UUID whose first 48 bits are the newest event's updated time in milliseconds, so ids sort
 roughly by time and a notification that is built again keeps its id.
+
+Events carry their records as compact JSON bytes (records.compact), and a body is put together around
+them rather than parsed back and dumped again: the bytes are exactly those `json.dumps` of the whole
+body would write for the record, so the body is the same as if it had been dumped in one piece.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 
 from srevents.clock import iso_millis, to_millis
 from srevents.domain.changes import Event
+from srevents.domain.records import to_json
 from srevents.domain.resources import ELEMENT_KEY, HUB
 
 MAX_EVENTS = 10
@@ -71,33 +76,52 @@ def render(
     nid: str,
     omit_raw: frozenset[str] = frozenset(),
 ) -> bytes:
+    """The body, compact UTF-8 JSON:
+
+        {"id", "topic", "action", "severity", "createdDate",
+         "message": {"elementKey", "eventId", "accountId", "companyId", "userId", "instanceId",
+                     "instance_id", "instanceName", "instanceTags",
+                     "raw": {<object_type>: [records], "pollDate", "objectType"},
+                     "events": [...]}}
+
+    Everything but the records is dumped as JSON as usual; the records are spliced in as their bytes.
+    (`object_type` is a resource name, never "pollDate" or "objectType", so the keys of "raw" are distinct.)
+    """
     poll_iso = iso_millis(poll_date)
-    message: dict[str, Any] = {
-        "elementKey": ELEMENT_KEY,
-        "eventId": nid,
-        "accountId": ctx.organization_id,
-        "companyId": ctx.organization_id,
-        "userId": ctx.user_id,
-        "instanceId": ctx.instance_id,
-        "instance_id": ctx.instance_id,
-        "instanceName": ctx.name,
-        "instanceTags": list(ctx.tags),
-        "raw": {
-            object_type: [e.record for e in events if e.object_id not in omit_raw],
-            "pollDate": to_millis(poll_date),
-            "objectType": object_type,
-        },
-        "events": [_event(e, poll_iso, e.object_id in omit_raw) for e in events],
-    }
-    body = {
+    head = {
         "id": nid,
         "topic": topic(ctx.instance_id),
         "action": "create",
         "severity": "medium",
         "createdDate": poll_iso,
-        "message": message,
+        "message": {
+            "elementKey": ELEMENT_KEY,
+            "eventId": nid,
+            "accountId": ctx.organization_id,
+            "companyId": ctx.organization_id,
+            "userId": ctx.user_id,
+            "instanceId": ctx.instance_id,
+            "instance_id": ctx.instance_id,
+            "instanceName": ctx.name,
+            "instanceTags": list(ctx.tags),
+        },
     }
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    # "message" is the body's last key and "instanceTags" the message's last so far: dropping the two
+    # closing braces leaves the message open for "raw" and "events".
+    opened = to_json(head)[:-2]
+    key = to_json(object_type)
+    records = b",".join(e.raw for e in events if e.object_id not in omit_raw)
+    rest = f'],"pollDate":{to_millis(poll_date)},"objectType":{key}}},"events":'
+    shown = to_json([_event(e, poll_iso, e.object_id in omit_raw) for e in events])
+    return b"".join(
+        (
+            f'{opened},"raw":{{{key}:['.encode(),
+            records,
+            rest.encode(),
+            shown.encode(),
+            b"}}",
+        )
+    )
 
 
 def _event(event: Event, poll_iso: str, raw_omitted: bool) -> dict[str, Any]:
@@ -120,6 +144,7 @@ def _fit(
 ) -> Notification:
     """Render under a fixed id, dropping the largest raw records until the body fits."""
     omitted: set[str] = set()
+    # Sized as json.dumps writes the record by default (as this always has), which is not the compact form.
     by_size = sorted(events, key=lambda e: len(json.dumps(e.record)), reverse=True)
     while True:
         body = render(ctx, object_type, events, poll_date, nid, frozenset(omitted))

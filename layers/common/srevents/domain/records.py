@@ -1,12 +1,32 @@
-"""Reading a record's id and dates with the resource's configuration (dotted paths, Java patterns)."""
+"""Reading a record's id and dates with the resource's configuration (dotted paths, Java patterns), and
+writing a record as the compact JSON a notification body carries."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
 from srevents.domain.instance_config import DateField
 from srevents.domain.java_dates import compile_pattern
+
+# What json.dumps(value, separators=(",", ":"), ensure_ascii=False) uses, made once: dumps would build
+# an encoder per call, and a poll encodes every record on its own.
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
+def to_json(value: Any) -> str:
+    """`value` as notification bodies write JSON: compact, non-ASCII characters as themselves."""
+    return _ENCODER.encode(value)
+
+
+def compact(record: dict[str, Any]) -> bytes:
+    """A record as UTF-8 JSON, byte for byte as it appears in a notification body's `raw` list.
+
+    Several times smaller than the parsed dict (each nested dict, key and value is its own Python
+    object), so a poll keeps its records in this form from the moment they become events.
+    """
+    return to_json(record).encode("utf-8")
 
 
 def field_value(record: dict[str, Any], path: str) -> Any:

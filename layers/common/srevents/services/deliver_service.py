@@ -9,6 +9,13 @@ Outcomes:
   notifications and nobody else's. After the last attempt: FAILED, and the message moves to the
   dead-letter queue.
 
+Order across a partly failed enqueue: the poller links each message to the one sent before it in the
+same SendMessageBatch (`previousInBatch`, see adapters/notification_queue.py). A message whose
+predecessor this deliverer has not processed (no log entry at the message's replay generation) is an early
+copy: an entry before it failed to enqueue and is being sent again, followed by a new copy of this one. It
+is dropped, unsent and unlogged, so the re-sent copies arrive in order. The log entries a batch needs are
+read with one BatchGetItem (`prefetch`), not one GetItem per message.
+
 Attempts are counted in the delivery log, not with SQS's receive count: in a FIFO batch, the messages
 held back behind a failing one are received (and counted) with it every time, so their receive count
 says nothing about how often they were tried. The queue's redrive policy stays as a safety net for
@@ -25,7 +32,15 @@ from typing import Any, Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from srevents.adapters.delivery_log import DELIVERED, FAILED, GONE, RETRYING, Attempt, DeliveryLog
+from srevents.adapters.delivery_log import (
+    DELIVERED,
+    FAILED,
+    GONE,
+    RETRYING,
+    Attempt,
+    DeliveryLog,
+    LoggedNotification,
+)
 from srevents.adapters.instances_store import InstancesStore
 from srevents.adapters.notification_queue import NotificationQueue, QueueMessage
 from srevents.adapters.secrets import SecretBox
@@ -94,6 +109,46 @@ class QueuedNotification:
     receipt_handle: str
     object_type: str = ""
     event_count: int = 0
+    previous_in_batch: str | None = None  # the notification sent just before this one in its enqueue call
+
+    @property
+    def key(self) -> tuple[int, str]:
+        return (self.instance_id, self.notification_id)
+
+
+class _LogView:
+    """The delivery log as one batch of messages sees it: read once up front, then kept current in memory.
+
+    The messages of one group are processed in order by one invocation at a time (FIFO), so what this
+    invocation wrote is the latest state of those entries.
+    """
+
+    def __init__(self, log: DeliveryLog) -> None:
+        self._log = log
+        self._read: dict[tuple[int, str], LoggedNotification | None] = {}
+        self._processed: dict[tuple[int, str], int] = {}  # key -> highest generation processed here
+
+    def prefetch(self, keys: list[tuple[int, str]]) -> None:
+        self._read = self._log.get_many(keys) if keys else {}
+        self._processed = {}
+
+    def take(self, key: tuple[int, str]) -> LoggedNotification | None:
+        """The entry for a message about to be processed (read once; a second copy reads again)."""
+        if key in self._read:
+            return self._read.pop(key)
+        return self._log.get(*key)
+
+    def processed(self, key: tuple[int, str], generation: int) -> bool:
+        """Whether the queue already had this notification processed (any outcome) at `generation` or later."""
+        if self._processed.get(key, -1) >= generation:
+            return True
+        if key not in self._read:
+            self._read[key] = self._log.get(*key)
+        logged = self._read[key]
+        return logged is not None and logged.generation >= generation
+
+    def mark(self, key: tuple[int, str], generation: int) -> None:
+        self._processed[key] = max(generation, self._processed.get(key, -1))
 
 
 class _InstanceCache:
@@ -136,6 +191,7 @@ class DeliverService:
         self._instances = instances
         self._cache = _InstanceCache(instances)
         self._log = log
+        self._view = _LogView(log)
         self._secrets = secret_box
         self._sender = sender
         self._visibility = visibility
@@ -149,14 +205,24 @@ class DeliverService:
         if instance is None:
             logger.warning("notification dropped: its instance no longer exists", extra=extra)
             return "dropped"
-        logged = self._log.get(queued.instance_id, queued.notification_id)
+        logged = self._view.take(queued.key)
         if logged and logged.status == DELIVERED and logged.delivered_generation >= queued.generation:
+            self._view.mark(queued.key, queued.generation)
             logger.info("notification already delivered; not sent again", extra=extra)
             return "duplicate"
+        previous = queued.previous_in_batch
+        if previous and not self._view.processed((queued.instance_id, previous), queued.generation):
+            metrics.add_metric(name="EarlyCopiesDropped", unit=MetricUnit.Count, value=1)
+            logger.info(
+                "notification dropped: an early copy (the one enqueued before it failed; both are being re-sent)",
+                extra={**extra, "previous_in_batch": previous},
+            )
+            return "early-copy"
         meta = {"objectType": queued.object_type, "eventCount": queued.event_count, "generation": queued.generation}
 
         def record(status: str, attempt: Attempt | None = None, **kwargs: Any) -> None:
             self._write(queued.instance_id, queued.notification_id, queued.body, status, meta, attempt, **kwargs)
+            self._view.mark(queued.key, queued.generation)
 
         if instance.notifications_suspended:
             record(GONE)
@@ -201,6 +267,16 @@ class DeliverService:
         raise DeliveryDeferred(
             f"attempt {attempt_no} failed ({result.status_code or result.error}); retry in {delay} s"
         )
+
+    def prefetch(self, batch: list[QueuedNotification]) -> None:
+        """Read the log entries a batch needs (its messages and their predecessors) in one call."""
+        keys = [q.key for q in batch]
+        keys += [(q.instance_id, q.previous_in_batch) for q in batch if q.previous_in_batch]
+        try:
+            self._view.prefetch(keys)
+        except Exception:  # each message then reads its own entry, and fails alone if that fails too
+            logger.warning("reading the delivery log for the batch failed; reading per message", exc_info=True)
+            self._view.prefetch([])
 
     def release_held_back(self, receipt_handles: list[str]) -> None:
         if receipt_handles:

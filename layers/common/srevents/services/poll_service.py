@@ -24,7 +24,7 @@ from srevents.adapters.secrets import SecretBox
 from srevents.adapters.smartrecruiters import SmartRecruitersAuthError, SmartRecruitersError
 from srevents.clock import Clock, iso_millis, to_millis
 from srevents.domain import notifications
-from srevents.domain.changes import Event, detect_changes, lower_bound
+from srevents.domain.changes import ChangeSet, Event, detect_changes, lower_bound
 from srevents.domain.instance import Instance
 from srevents.domain.instance_config import API_KEY, ResourceConfig, resource_configs
 from srevents.domain.notifications import InstanceContext, Notification
@@ -32,7 +32,7 @@ from srevents.domain.poller_state import Cursor, PendingNotification, ResourceSt
 from srevents.observability import logger
 
 PageSource = Callable[[str], Any]  # api key → SmartRecruiters client
-ENQUEUE_CHUNK = 10  # notifications handed to the queue at once: one SendMessageBatch
+ENQUEUE_CHUNK = 10  # notifications handed to the queue at once: one SendMessageBatch (fewer if large)
 
 
 @dataclass
@@ -131,13 +131,9 @@ class PollService:
         watermark = state.watermark or _parse_iso(instance.created_date)
         log = {"instance_id": instance.id, "resource": config.name}
         try:
-            records, pages, next_page = self._read(config, watermark, state.cursor, client, remaining_ms)
-            changes = detect_changes(
-                records,
-                config,
-                watermark=watermark,
-                poll_start=run_start,
-                remembered=frozenset(v for v in state.remembered if v not in _pending_versions(state)),
+            remembered = frozenset(v for v in state.remembered if v not in _pending_versions(state))
+            changes, pages, next_page = self._read(
+                config, watermark, state.cursor, client, remaining_ms, poll_start=run_start, remembered=remembered
             )
             planned, fresh = self._plan(instance, config.name, state.pending, changes.events, started)
             if fresh:
@@ -209,21 +205,34 @@ class PollService:
         cursor: Cursor | None,
         client: Any,
         remaining_ms: Callable[[], int],
-    ) -> tuple[list[dict[str, Any]], int, str | None]:
-        """Every page from the lookback bound (or the cursor) to the last, unless time runs short."""
+        *,
+        poll_start: datetime,
+        remembered: frozenset[bytes],
+    ) -> tuple[ChangeSet, int, str | None]:
+        """Every page from the lookback bound (or the cursor) to the last, unless time runs short, turned
+        into events: (the ChangeSet, pages read, the next page's id if it stopped early).
+
+        The pages go through `detect_changes` as they arrive, so only one page of parsed records is held
+        at a time; the events keep their records as compact JSON, several times smaller than the dicts.
+        """
         params = config.template.render(lower_bound(watermark, config.poll_delay_seconds))
-        records: list[dict[str, Any]] = []
         pages = 0
         page_id = cursor.page_id if cursor else None
-        while True:
+
+        def next_page() -> list[dict[str, Any]] | None:
+            """The next page's records; None once the last page is read or time runs short."""
+            nonlocal pages, page_id
+            if pages and (page_id is None or remaining_ms() < self._limits.min_remaining_ms_for_page):
+                return None
             page = client.get_page(config.template.path, params, page_id=page_id)
             pages += 1
-            records.extend(page.records)
             page_id = page.next_page_id
-            if page_id is None:
-                return records, pages, None
-            if remaining_ms() < self._limits.min_remaining_ms_for_page:
-                return records, pages, page_id
+            return page.records
+
+        # A page at a time: iter() calls next_page until it returns None.
+        records = (record for page in iter(next_page, None) for record in page)
+        changes = detect_changes(records, config, watermark=watermark, poll_start=poll_start, remembered=remembered)
+        return changes, pages, page_id
 
     def _plan(
         self,
@@ -265,7 +274,7 @@ def _message(instance_id: int, notification: Notification, generation: int) -> Q
     return QueueMessage(
         body=notification.body.decode("utf-8"),
         group_id=str(instance_id),
-        # A deliberate replay (a new generation) must not be swallowed by SQS's deduplication window.
+        # The queue appends a token per SendMessageBatch call (see adapters/notification_queue.py).
         deduplication_id=f"{notification.id}:{generation}",
         attributes={
             "instanceId": str(instance_id),
