@@ -195,6 +195,7 @@ def model(
     functions = template["Resources"]
     memory = function_memory(template, w)
     ttl_days = float(template["Parameters"]["NotificationTtlDays"]["Default"])
+    log_retention_days = float(template["Parameters"]["LogRetentionDays"]["Default"])
     alarms = sum(1 for r in functions.values() if r["Type"] == "AWS::CloudWatch::Alarm")
 
     polls = instances * SECONDS_PER_MONTH / 60 / w.interval_minutes
@@ -280,7 +281,7 @@ def model(
         + max(0.0, kms_requests - FREE["kms_requests"]) * price["kms_request"],
         "API Gateway (REST)": api_requests * price["apigw_rest_request"],
         "CloudWatch Logs": max(0.0, log_gb - FREE["logs_gb"]) * price["logs_ingested_gb"]
-        + log_gb * price["logs_stored_gb_month"],
+        + log_gb * log_retention_days / 30 * price["logs_stored_gb_month"],  # what the retention keeps
         "CloudWatch metrics + alarms": max(0, w.custom_metrics - FREE["metrics"]) * price["metric_month"]
         + max(0, alarms - FREE["alarms"]) * price["alarm_month"],
         "X-Ray traces": max(0.0, traces - FREE["xray_traces"]) * price["xray_trace"],
