@@ -52,6 +52,17 @@ def _queued(record: SQSRecord) -> QueuedNotification:
     )
 
 
+def _readable(records: list[dict[str, Any]]) -> list[QueuedNotification]:
+    """The batch's notifications, without those that cannot be read (they fail on their own, in their group)."""
+    readable = []
+    for raw in records:
+        try:
+            readable.append(_queued(SQSRecord(raw)))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return readable
+
+
 _attempted: set[str] = set()  # message ids this invocation handed to the service
 
 
@@ -75,7 +86,7 @@ def record_handler(record: SQSRecord) -> str:
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     _attempted.clear()
     # One read of the delivery log for the whole batch (each message's entry and its predecessor's).
-    _service().prefetch([_queued(SQSRecord(raw)) for raw in event.get("Records", [])])
+    _service().prefetch(_readable(event.get("Records", [])))
     response = process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

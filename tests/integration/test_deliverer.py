@@ -195,6 +195,29 @@ def test_failing_every_attempt_dead_letters_and_retry_route_delivers(pipeline: P
     assert pipeline.log(instance, nid)["attempts"][-1]["trigger"] == "manual"
 
 
+def test_a_second_copy_of_a_dead_lettered_notification_is_not_sent_again(pipeline: Pipeline) -> None:
+    # Given a notification that failed every attempt and went to the dead-letter queue
+    instance = pipeline.create_instance()
+    pipeline.change_and_poll(instance)
+    pipeline.receiver.default = Scripted(500)
+    for _ in range(MAX_ATTEMPTS + 2):
+        pipeline.pump.drain()
+    nid = pipeline.receiver.received[0].json["id"]
+    assert pipeline.log(instance, nid)["deadLetteredGeneration"] == 0
+    body = pipeline.receiver.received[0].body.decode()
+    pipeline.receiver.default = Scripted(200)
+
+    # When another copy of it arrives (a poll that crashed before its commit enqueued its plan again)
+    outcome = pipeline.deliver_module._service().deliver(
+        QueuedNotification(instance, nid, body, generation=0, attempt=1, receipt_handle="x")
+    )
+
+    # Then it is not attempted a twelfth time, after notifications that followed it
+    assert outcome == "duplicate"
+    assert len(pipeline.receiver.received) == MAX_ATTEMPTS
+    assert len(pipeline.dead_letters()) == 1
+
+
 def test_retrying_status_is_recorded_between_attempts(pipeline: Pipeline) -> None:
     instance = pipeline.create_instance()
     pipeline.change_and_poll(instance)

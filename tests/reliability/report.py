@@ -86,6 +86,11 @@ GUARANTEES = f"""\
   find its lease and exit; a poll that dies keeps the lease until it expires, then the next one takes over.
 - **AWS failing.** Throttling and errors are retried by the SDK; what still fails fails the invocation
   without moving any watermark, and the next invocation (schedule or queue) picks up where it was.
+- **A batch the queue takes in part.** Notifications are enqueued ten to a call. When SQS refuses some
+  entries of a call (or the SDK had to send a call twice), the call is sent again from its first refused
+  entry (or whole) under new deduplication ids, and the deliverer drops the copies that got into the queue
+  ahead of a missing predecessor, so order holds. A copy of a notification already delivered, refused with
+  `410` or dead-lettered is not sent again.
 
 Not promised: exactly-once delivery (deduplicate by id); intermediate versions of a record that changed
 twice between two polls (SmartRecruiters lists a record's current state only, so one notification carries

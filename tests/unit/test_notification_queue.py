@@ -20,17 +20,22 @@ from srevents.adapters.notification_queue import (
 class FakeSqs:
     """Records each SendMessageBatch; `fail` maps a call number (0-based) to the entry ids it refuses."""
 
-    def __init__(self, fail: dict[int, set[str]] | None = None, sender_fault: bool = False) -> None:
+    def __init__(
+        self, fail: dict[int, set[str]] | None = None, sender_fault: bool = False, sdk_retried: set[int] | None = None
+    ) -> None:
         self.calls: list[list[dict[str, Any]]] = []
         self.fail = fail or {}
         self.sender_fault = sender_fault
+        self.sdk_retried = sdk_retried or set()  # calls the SDK answers after retrying them
         self.queue: list[dict[str, Any]] = []  # what SQS would hold, in order
 
     def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, Any]]) -> dict[str, Any]:
         refused = self.fail.get(len(self.calls), set()) & {e["Id"] for e in Entries}
+        retried = len(self.calls) in self.sdk_retried
         self.calls.append(Entries)
         self.queue.extend(e for e in Entries if e["Id"] not in refused)
         return {
+            "ResponseMetadata": {"RetryAttempts": 1 if retried else 0},
             "Successful": [{"Id": e["Id"]} for e in Entries if e["Id"] not in refused],
             "Failed": [
                 {"Id": i, "Code": "InternalError", "Message": "injected", "SenderFault": self.sender_fault}
@@ -117,3 +122,29 @@ def test_large_bodies_split_calls_under_the_size_limit() -> None:
     assert [len(c) for c in sqs.calls] == [2, 2, 1]
     for call in sqs.calls:
         assert sum(len(e["MessageBody"]) for e in call) < MAX_CALL_BYTES
+
+
+def test_a_call_the_sdk_had_to_retry_is_sent_again_whole_under_a_new_token() -> None:
+    # An earlier attempt may have been applied in part, the retry (same deduplication ids) filling the gaps
+    # behind later entries while answering that every entry is in: the queue's order is unknown.
+    sqs = FakeSqs(sdk_retried={0})
+    _queue(sqs).send(_messages(4))
+
+    first, again = sqs.calls
+    assert _ids(again) == _ids(first) and _previous(again[0]) is None
+    assert {e["MessageDeduplicationId"] for e in again}.isdisjoint({e["MessageDeduplicationId"] for e in first})
+
+
+def test_the_unordered_queue_keeps_deduplication_ids_and_names_no_predecessor() -> None:
+    sqs = FakeSqs(sdk_retried={0})
+    NotificationQueue(sqs, "url", ordered=False).send(_messages(3))
+
+    [call] = sqs.calls
+    assert [e["MessageDeduplicationId"] for e in call] == ["n0:0", "n1:0", "n2:0"]
+    assert all(_previous(e) is None for e in call)
+
+
+def test_an_ordered_message_without_a_notification_id_is_refused() -> None:
+    message = QueueMessage("{}", "7", "d:0", {"instanceId": "7"})
+    with pytest.raises(ValueError, match="notificationId"):
+        _queue(FakeSqs()).send([message, _messages(1)[0]])

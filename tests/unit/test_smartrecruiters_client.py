@@ -404,3 +404,20 @@ def test_only_one_candidates_request_is_in_flight_per_key(key: str) -> None:
     assert peak == 1
     assert sum(c.requests_made for c in clients) == 8
     assert not jobs_together.broken
+
+
+def test_rate_limiter_does_not_wait_out_a_clock_that_went_back() -> None:
+    # Given a bucket whose next slot was set by a clock a day ahead of the one now asking
+    bucket = smartrecruiters._TokenBucket(rate=10)
+    ahead = ManualClock()
+    ahead.advance(86_400)
+    bucket.acquire(ahead)
+    clock = ManualClock()
+    started = clock.now()
+
+    # When the slower clock asks for two slots
+    bucket.acquire(clock)
+    bucket.acquire(clock)
+
+    # Then it waited one interval (0.1 s), not the day between the clocks
+    assert clock.now() - started == timedelta(seconds=0.1)

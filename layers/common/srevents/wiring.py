@@ -172,6 +172,6 @@ def deliver_service(settings: Settings, clock: Clock | None = None, sender: Any 
             allow_private=settings.allow_private_callbacks, total_timeout=settings.callback_total_timeout
         ),
         visibility=QueueVisibility(client("sqs"), settings.notification_queue_url, settings.retry_delay_scale),
-        dead_letters=NotificationQueue(client("sqs"), settings.notification_dlq_url),
+        dead_letters=NotificationQueue(client("sqs"), settings.notification_dlq_url, ordered=False),
         clock=clock or SystemClock(),
     )

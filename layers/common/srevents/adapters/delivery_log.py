@@ -57,6 +57,21 @@ class LoggedNotification:
         return int(self.item.get("deliveredGeneration", -1))
 
     @property
+    def dead_lettered_generation(self) -> int:
+        return int(self.item.get("deadLetteredGeneration", -1))
+
+    def finished(self, generation: int) -> bool:
+        """Whether the queue needs to do nothing more with this notification at `generation`: delivered,
+        refused for good (410), or moved to the dead-letter queue at that generation or a later one."""
+        if self.status == DELIVERED:
+            return self.delivered_generation >= generation
+        if self.status == GONE:
+            return self.generation >= generation
+        if self.status == FAILED:
+            return self.dead_lettered_generation >= generation
+        return False
+
+    @property
     def generation(self) -> int:
         """The replay generation of the queue's last attempt (or skip) of this notification."""
         return int(self.item.get("generation", 0))
@@ -65,7 +80,7 @@ class LoggedNotification:
 _BATCH_GET_KEYS = 100  # DynamoDB: keys per BatchGetItem
 _BATCH_GET_ATTEMPTS = 5
 # What the deliverer needs to decide on a message: not the body (the message carries it).
-_SUMMARY = "instanceId, notificationId, #s, generation, deliveredGeneration, attempts"
+_SUMMARY = "instanceId, notificationId, #s, generation, deliveredGeneration, deadLetteredGeneration, attempts"
 
 
 def _key(instance_id: int, notification_id: str) -> dict[str, Any]:
@@ -177,6 +192,15 @@ class DeliveryLog:
             UpdateExpression="SET " + ", ".join(sets),
             ExpressionAttributeNames={"#s": "status"},
             ExpressionAttributeValues=values,
+        )
+
+    def mark_dead_lettered(self, instance_id: int, notification_id: str, generation: int) -> None:
+        """Record that the notification's message is in the dead-letter queue (after the move succeeded)."""
+        self._client.update_item(
+            TableName=self._table,
+            Key=_key(instance_id, notification_id),
+            UpdateExpression="SET deadLetteredGeneration = :gen",
+            ExpressionAttributeValues={":gen": {"N": str(generation)}},
         )
 
     def page(

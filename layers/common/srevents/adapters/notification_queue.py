@@ -13,6 +13,14 @@ The deliverer drops a message whose `previousInBatch` it has not processed (see
 `services/deliver_service.py`): an entry before it in its own call failed, so the message is an early copy
 and its re-send follows. A call is only made once every earlier message is in the queue, so the first
 entry of a call never needs the check.
+
+A call the SDK had to retry is sent again whole, under a new token: the SDK re-sends the same request, so
+if an earlier attempt was applied in part and its answer lost, the retry enqueues the missing entries
+behind the ones after them and reports every entry successful. A call that still fails after the SDK's
+retries raises; the poll then keeps its plan and the next poll sends the plan again.
+
+The dead-letter queue is not ordered (`ordered=False`): its messages keep their deduplication ids as given
+and name no predecessor.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ MAX_ENTRIES = 10  # SQS: entries per SendMessageBatch
 MAX_CALL_BYTES = 256 * 1024  # SQS: bodies and attributes of one call together (the classic limit, to be safe)
 RESEND_ATTEMPTS = 5  # calls per batch before giving up (the SDK already retries each call itself)
 PREVIOUS_IN_BATCH = "previousInBatch"
+_NOTIFICATION_ID_BYTES = 64  # room for the predecessor's id in a message's size
 
 
 class EnqueueError(Exception):
@@ -42,13 +51,24 @@ class QueueMessage:
 
     @property
     def key(self) -> str:
-        """What the next entry of a call names as its predecessor."""
-        return self.attributes.get("notificationId") or self.deduplication_id
+        """What the next entry of a call names as its predecessor: the notification id."""
+        key = self.attributes.get("notificationId")
+        if not key:
+            raise ValueError("a message of the ordered queue must carry its notificationId")
+        return key
 
     def size(self) -> int:
         """Bytes SQS counts against the call's limit: body plus attribute names, types and values."""
         attributes = sum(len(n) + len("String") + len(v.encode()) for n, v in self.attributes.items())
-        return len(self.body.encode()) + attributes + len(PREVIOUS_IN_BATCH) + len("String") + 64
+        predecessor = len(PREVIOUS_IN_BATCH) + len("String") + _NOTIFICATION_ID_BYTES
+        return len(self.body.encode()) + attributes + predecessor
+
+
+@dataclass(frozen=True)
+class _CallResult:
+    failed_at: int | None  # index of the first entry to send again; None when every entry is in place
+    reason: str = ""
+    sender_fault: bool = False  # the message itself was refused: sending it again cannot help
 
 
 class NotificationQueue:
@@ -57,16 +77,23 @@ class NotificationQueue:
         client: Any,
         queue_url: str,
         *,
+        ordered: bool = True,
         sleep: Callable[[float], None] = time.sleep,
         token: Callable[[], str] = lambda: uuid.uuid4().hex[:16],
     ) -> None:
         self._client = client
         self._url = queue_url
+        self._ordered = ordered
         self._sleep = sleep
         self._token = token
 
     def send(self, messages: Sequence[QueueMessage]) -> None:
-        """Enqueue `messages` in order; raises EnqueueError once a batch keeps failing (see the module doc)."""
+        """Enqueue `messages` in order (see the module doc).
+
+        Raises EnqueueError when SQS keeps refusing entries of a call, and the SDK's own error when a call
+        fails outright after the SDK's retries. Either way the messages before the failed call are in the
+        queue, in order, and the caller sends everything from its plan again later.
+        """
         for call in _calls(messages):
             self._send_in_order(call)
 
@@ -75,28 +102,29 @@ class NotificationQueue:
         for attempt in range(RESEND_ATTEMPTS):
             if attempt:
                 self._sleep(min(0.1 * 2**attempt, 2.0))
-            failed_at, reason, sender_fault = self._send_call(remaining)
-            if failed_at is None:
+            result = self._send_call(remaining)
+            if result.failed_at is None:
                 return
-            remaining = remaining[failed_at:]
-            if sender_fault:  # the message itself is refused (too large, bad attribute): resending cannot help
+            remaining = remaining[result.failed_at :]
+            if result.sender_fault:
                 break
-        raise EnqueueError(f"SQS refused {len(remaining)} message(s) of a batch: {reason}")
+        raise EnqueueError(f"SQS refused {len(remaining)} message(s) of a batch: {result.reason}")
 
-    def _send_call(self, messages: list[QueueMessage]) -> tuple[int | None, str, bool]:
-        """One SendMessageBatch. Returns (index of the first failed entry or None, its reason, sender fault)."""
-        token = self._token()
+    def _send_call(self, messages: list[QueueMessage]) -> _CallResult:
+        token = self._token() if self._ordered else ""
         entries = []
         for index, message in enumerate(messages):
             attributes = dict(message.attributes)
-            if index:
+            if index and self._ordered:
                 attributes[PREVIOUS_IN_BATCH] = messages[index - 1].key
             entries.append(
                 {
                     "Id": str(index),
                     "MessageBody": message.body,
                     "MessageGroupId": message.group_id,
-                    "MessageDeduplicationId": f"{message.deduplication_id}:{token}",
+                    "MessageDeduplicationId": f"{message.deduplication_id}:{token}"
+                    if token
+                    else message.deduplication_id,
                     "MessageAttributes": {
                         name: {"DataType": "String", "StringValue": value} for name, value in attributes.items()
                     },
@@ -104,11 +132,16 @@ class NotificationQueue:
             )
         response = self._client.send_message_batch(QueueUrl=self._url, Entries=entries)
         failed = sorted(response.get("Failed") or [], key=lambda f: int(f["Id"]))
-        if not failed:
-            return None, "", False
-        first = failed[0]
-        reason = f"{first.get('Code', 'error')}: {first.get('Message', '')}".strip()
-        return int(first["Id"]), reason, bool(first.get("SenderFault"))
+        if failed:
+            first = failed[0]
+            reason = f"{first.get('Code', 'error')}: {first.get('Message', '')}".strip()
+            return _CallResult(int(first["Id"]), reason, bool(first.get("SenderFault")))
+        if self._ordered and response.get("ResponseMetadata", {}).get("RetryAttempts", 0):
+            # The SDK sent this request more than once, same deduplication ids. If an earlier attempt was
+            # applied in part, the later one put the missing entries behind those after them and answers
+            # as if all were in order. Which happened is unknown: the whole call goes again, new token.
+            return _CallResult(0, "the SDK retried the call; its order in the queue is not known")
+        return _CallResult(None)
 
 
 def _calls(messages: Sequence[QueueMessage]) -> Iterator[list[QueueMessage]]:

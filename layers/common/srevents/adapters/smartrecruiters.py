@@ -85,8 +85,13 @@ class _TokenBucket:
         while True:
             with self._lock:
                 now = clock.now()
+                interval = timedelta(seconds=1 / self.rate)
+                if self._next_slot is not None and self._next_slot - now > interval:
+                    # A slot is never more than one interval away unless the wall clock went back (or, in
+                    # tests, a manual clock other than the one that set it): don't wait out the difference.
+                    self._next_slot = now
                 if self._next_slot is None or now >= self._next_slot:
-                    self._next_slot = max(now, self._next_slot or now) + timedelta(seconds=1 / self.rate)
+                    self._next_slot = max(now, self._next_slot or now) + interval
                     return
                 wait = (self._next_slot - now).total_seconds()
             clock.sleep(wait)

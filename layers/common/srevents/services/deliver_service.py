@@ -1,8 +1,8 @@
 """Deliver one notification to its instance's callback URL (SPEC §6–§7) and record the attempt.
 
 Outcomes:
-- `2xx`: DELIVERED. A notification already delivered (same replay generation) is not sent again, so a
-  re-enqueued plan after a poll crash reaches the receiver once.
+- `2xx`: DELIVERED. A notification already delivered, refused with 410 or dead-lettered (at the same
+  replay generation) is not sent again, so a plan enqueued again after a poll crash changes nothing.
 - `410 Gone`: GONE; the instance's notifications are switched off; no more attempts.
 - anything else: RETRYING, and the message stays invisible for the next delay of the schedule (or the
   receiver's `Retry-After` on 429/503) — which, in a FIFO queue, holds back the instance's later
@@ -206,9 +206,10 @@ class DeliverService:
             logger.warning("notification dropped: its instance no longer exists", extra=extra)
             return "dropped"
         logged = self._view.take(queued.key)
-        if logged and logged.status == DELIVERED and logged.delivered_generation >= queued.generation:
+        if logged and logged.finished(queued.generation):
+            # Another copy of it (a poll sent its plan again) was delivered, refused with 410 or dead-lettered.
             self._view.mark(queued.key, queued.generation)
-            logger.info("notification already delivered; not sent again", extra=extra)
+            logger.info(f"notification already {logged.status.lower()}; not sent again", extra=extra)
             return "duplicate"
         previous = queued.previous_in_batch
         if previous and not self._view.processed((queued.instance_id, previous), queued.generation):
@@ -251,6 +252,7 @@ class DeliverService:
             # attempt that costs is logged too (every attempt is in the log).
             record(FAILED, attempt("failed"), headers=headers)
             self._dead_letters.send([_dead_letter(queued)])
+            self._log.mark_dead_lettered(queued.instance_id, queued.notification_id, queued.generation)
             logger.error(
                 "notification failed for good; moved to the dead-letter queue", extra={**extra, "error": result.error}
             )

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from srevents.adapters.instances_store import InstancesStore
-from srevents.adapters.notification_queue import NotificationQueue, QueueMessage
+from srevents.adapters.notification_queue import MAX_ENTRIES, NotificationQueue, QueueMessage
 from srevents.adapters.poller_state_store import LeaseLost, PollerStateStore
 from srevents.adapters.secrets import SecretBox
 from srevents.adapters.smartrecruiters import SmartRecruitersAuthError, SmartRecruitersError
@@ -32,7 +32,7 @@ from srevents.domain.poller_state import Cursor, PendingNotification, ResourceSt
 from srevents.observability import logger
 
 PageSource = Callable[[str], Any]  # api key → SmartRecruiters client
-ENQUEUE_CHUNK = 10  # notifications handed to the queue at once: one SendMessageBatch (fewer if large)
+ENQUEUE_CHUNK = MAX_ENTRIES  # notifications handed to the queue at once: one SendMessageBatch (more if large)
 
 
 @dataclass
