@@ -14,13 +14,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from srevents.domain.network_policy import CallbackUrlError, ForbiddenAddressError, check_callback_url
 from srevents.domain.resources import DEFAULT_POLLER_CONFIGURATION, ELEMENT_KEY, default_resource_config
 from srevents.errors import ValidationError
 
-# The date-pattern and poll-URL parsers (and difflib) are imported where a configuration is read, not here:
-# the deliver function reads instances (this module's keys and InstanceSpec) but never a poller configuration,
-# and its cold start would otherwise load them for nothing.
+# The date-pattern, poll-URL and callback-URL checks (and difflib) are imported where a configuration is
+# validated or read, not here: the deliver function reads instances (this module's keys and InstanceSpec) but
+# never a poller configuration, the poll function never validates a callback URL, and their cold starts
+# would otherwise load them for nothing.
 if TYPE_CHECKING:
     from srevents.domain.poll_url import PollUrlTemplate
 
@@ -291,6 +291,8 @@ def resource_configs(configuration: Mapping[str, Any]) -> list[ResourceConfig]:
 
 
 def _callback_url(value: Any, policy: CallbackPolicy) -> str:
+    from srevents.domain.network_policy import CallbackUrlError, ForbiddenAddressError, check_callback_url
+
     field = f"configuration.{CALLBACK_URL}"
     url = _string(value, field, max_len=MAX_URL)
     try:
