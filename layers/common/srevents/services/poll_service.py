@@ -12,7 +12,7 @@ Per resource, in order:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -219,19 +219,17 @@ class PollService:
         pages = 0
         page_id = cursor.page_id if cursor else None
 
-        def next_page() -> list[dict[str, Any]] | None:
-            """The next page's records; None once the last page is read or time runs short."""
+        def records() -> Iterator[dict[str, Any]]:
             nonlocal pages, page_id
-            if pages and (page_id is None or remaining_ms() < self._limits.min_remaining_ms_for_page):
-                return None
-            page = client.get_page(config.template.path, params, page_id=page_id)
-            pages += 1
-            page_id = page.next_page_id
-            return page.records
+            while True:
+                page = client.get_page(config.template.path, params, page_id=page_id)
+                pages += 1
+                page_id = page.next_page_id
+                yield from page.records
+                if page_id is None or remaining_ms() < self._limits.min_remaining_ms_for_page:
+                    return
 
-        # A page at a time: iter() calls next_page until it returns None.
-        records = (record for page in iter(next_page, None) for record in page)
-        changes = detect_changes(records, config, watermark=watermark, poll_start=poll_start, remembered=remembered)
+        changes = detect_changes(records(), config, watermark=watermark, poll_start=poll_start, remembered=remembered)
         return changes, pages, page_id
 
     def _plan(
