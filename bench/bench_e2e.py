@@ -39,13 +39,14 @@ def _free_port() -> int:
 
 
 class Stack:
-    def __init__(self) -> None:
+    def __init__(self, *flags: str) -> None:
         self.api_port = _free_port()
         command = [
             sys.executable, "-m", "devstack", "--no-demo",
             "--api-port", str(self.api_port),
             "--organization-secret", ORGANIZATION_SECRET,
             "--user-secret", USER_SECRET,
+            *flags,
         ]  # fmt: skip
         environment = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_"))}
         environment["PYTHONPATH"] = os.pathsep.join([str(REPO / "layers" / "common"), str(REPO)])

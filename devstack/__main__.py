@@ -45,12 +45,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--simulator-port", type=int, default=0, help="port of the SmartRecruiters simulator (default: any)"
     )
     parser.add_argument("--change-every", type=float, default=2.0, help="seconds between simulated changes in the demo")
+    parser.add_argument(
+        "--polls-at-once",
+        type=int,
+        default=4,
+        help="polls of different instances running at once, as concurrent Lambda invocations (default 4)",
+    )
+    parser.add_argument(
+        "--delivery-batches",
+        type=int,
+        default=5,
+        help="deliver batches in flight at once, as the SQS event source's maximum concurrency (default 5)",
+    )
     parser.add_argument("--log-level", default="WARNING", help="the handlers' Powertools log level (default WARNING)")
     args = parser.parse_args(argv)
     if args.time_scale is None:
         args.time_scale = 1.0 if args.no_demo else 60.0
     if args.time_scale <= 0:
         parser.error("--time-scale must be positive")
+    if args.delivery_batches < 1 or args.polls_at_once < 1:
+        parser.error("--delivery-batches and --polls-at-once must be at least 1")
     return args
 
 
@@ -178,7 +192,13 @@ def main(argv: list[str] | None = None) -> int:
         receiver.on_receive = show
 
         # --- the pipeline ---------------------------------------------------------------------
-        runner = PollRunner(handlers["poll"].lambda_handler, on_start=tally.poll_started)
+        from devstack.lambda_runtime import load_handler_module
+
+        runner = PollRunner(
+            [handlers["poll"].lambda_handler]
+            + [load_handler_module("poll").lambda_handler for _ in range(args.polls_at_once - 1)],
+            on_start=tally.poll_started,
+        )
         runner_box["runner"] = runner
         runner.start()
         cleanups.append(runner.stop)
@@ -188,15 +208,23 @@ def main(argv: list[str] | None = None) -> int:
         scheduler.start()
         cleanups.append(scheduler.stop)
 
-        from devstack.sqs_pump import SqsPump
+        from devstack.sqs_pump import GroupsInFlight, SqsPump
 
-        pump = SqsPump(
-            session.client("sqs"),
-            resources.refs["NotificationQueue"],
-            resources.attrs[("NotificationQueue", "Arn")],
-            handlers["deliver"].lambda_handler,
+        in_flight = GroupsInFlight()
+        sqs = session.client("sqs")
+        delivery = DeliveryPump(
+            [
+                SqsPump(
+                    sqs,
+                    resources.refs["NotificationQueue"],
+                    resources.attrs[("NotificationQueue", "Arn")],
+                    # One container per concurrent invocation, as Lambda runs them.
+                    (handlers["deliver"] if index == 0 else load_handler_module("deliver")).lambda_handler,
+                    in_flight=in_flight,
+                )
+                for index in range(args.delivery_batches)
+            ]
         )
-        delivery = DeliveryPump(pump)
         delivery.start()
         cleanups.append(delivery.stop)
 
@@ -218,6 +246,11 @@ def main(argv: list[str] | None = None) -> int:
         say("api", f"instances API at {api.url}  (also under {api.url}/v1)")
         say("auth", f"Authorization: {authorization}")
         say("time", f"schedules and retries run {args.time_scale:g}x faster than real time")
+        say(
+            "lambda",
+            f"up to {args.polls_at_once} polls and {args.delivery_batches} delivery batches at once "
+            f"(a callback URL under {receiver.url.rsplit('/', 1)[0]}/hang never answers: try tenant isolation)",
+        )
 
         demo: ChangeMaker | None = None
         if not args.no_demo:

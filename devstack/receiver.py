@@ -1,7 +1,9 @@
 """A callback receiver for tests and the local stack: records every POST and verifies both signatures.
 
 Verification is written here independently of `srevents.domain.signing` (stdlib hmac only), so the
-two implementations check each other. Responses can be scripted: status, delay, extra headers.
+two implementations check each other. Responses can be scripted: status, delay, extra headers. A POST
+to a path under `/hang` is read and never answered (`hanging_url`): a callback that hangs until the
+sender's deadline, to see that it delays nobody else.
 """
 
 from __future__ import annotations
@@ -77,6 +79,10 @@ def verify_standard(key: str, headers: dict[str, str], body: bytes, tolerance: i
     return any(hmac.compare_digest(f"v1,{expected}", s) for s in signatures.split())
 
 
+HANG_PATH = "/hang"
+HANG_SECONDS = 120.0  # longer than any sender's deadline; the receiver's stop ends it sooner
+
+
 class Receiver:
     """`Receiver(key).start()` → `.url`; `.script(Scripted(500))` queues answers; `.received` lists POSTs."""
 
@@ -89,6 +95,8 @@ class Receiver:
         self._lock = threading.Lock()
         self.on_receive: Any = None
         self.responder: Any = None  # optional (headers, body) -> Scripted | None, consulted before the script
+        self.hung = 0  # POSTs to a /hang path: read, never answered
+        self._stopping = threading.Event()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -100,6 +108,10 @@ class Receiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
+                if self.path.startswith(HANG_PATH):
+                    receiver._hang()
+                    self.close_connection = True
+                    return
                 answer = (receiver.responder and receiver.responder(dict(self.headers), body)) or receiver._next()
                 if answer.delay:
                     time.sleep(answer.delay)
@@ -141,6 +153,17 @@ class Receiver:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}/callback"
 
+    @property
+    def hanging_url(self) -> str:
+        """A callback URL that never answers: the sender runs into its deadline (tries tenant isolation)."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}{HANG_PATH}"
+
+    def _hang(self) -> None:
+        with self._lock:
+            self.hung += 1
+        self._stopping.wait(HANG_SECONDS)
+
     def script(self, *answers: Scripted) -> None:
         with self._lock:
             self._script.extend(answers)
@@ -170,6 +193,7 @@ class Receiver:
         return self
 
     def stop(self) -> None:
+        self._stopping.set()
         self._server.shutdown()
         self._server.server_close()
         if self._thread:

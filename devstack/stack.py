@@ -86,20 +86,30 @@ class ApiGatewayShim:
 
 
 class PollRunner:
-    """Runs the poll handler for scheduled firings and poll-now requests, one poll at a time."""
+    """Runs the poll handler for scheduled firings and poll-now requests, several polls at once.
 
-    def __init__(self, handler: Any, on_result: Any = None, on_start: Any = None) -> None:
-        self._handler = handler
+    Each worker stands for one concurrent Lambda invocation (its own container: its own handler), so one
+    instance's slow poll (a SmartRecruiters that answers 429 with a long Retry-After, a huge page) does not
+    hold up the others' — as in Lambda, where every scheduled poll is its own invocation. A firing for an
+    instance that is already waiting is dropped (one more would find nothing new); two polls of one
+    instance at once are kept apart by the poller's own lease, as in AWS.
+    """
+
+    def __init__(self, handlers: list[Any], on_result: Any = None, on_start: Any = None) -> None:
         self.on_start = on_start
+        self.on_result = on_result
         self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self._waiting: set[int] = set()
         self._lock = threading.Lock()
-        self.on_result = on_result
         self.polls = 0
-        self._thread = threading.Thread(target=self._run, name="poll-runner", daemon=True)
+        self._threads = [
+            threading.Thread(target=self._run, args=(handler,), name=f"poll-runner-{index}", daemon=True)
+            for index, handler in enumerate(handlers)
+        ]
 
     def start(self) -> None:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
 
     def submit(self, event: dict[str, Any]) -> None:
         instance_id = event.get("instanceId")
@@ -111,10 +121,13 @@ class PollRunner:
         self._queue.put(event)
 
     def stop(self) -> None:
-        self._queue.put(None)
-        self._thread.join(timeout=10)
+        for _ in self._threads:
+            self._queue.put(None)
+        deadline = time.monotonic() + 10
+        for thread in self._threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
-    def _run(self) -> None:
+    def _run(self, handler: Any) -> None:
         while True:
             event = self._queue.get()
             if event is None:
@@ -124,8 +137,9 @@ class PollRunner:
             if self.on_start:
                 self.on_start()
             try:
-                result = self._handler(event, LambdaContext(function_name="srevents-PollFunction", timeout_seconds=300))
-                self.polls += 1
+                result = handler(event, LambdaContext(function_name="srevents-PollFunction", timeout_seconds=300))
+                with self._lock:
+                    self.polls += 1
                 if self.on_result:
                     self.on_result(result)
             except Exception as error:  # the stack must outlive a failing poll, as Lambda does
@@ -232,24 +246,40 @@ class SchedulerLoop:
 
 
 class DeliveryPump:
-    """The SQS event source for the deliver function, in a thread."""
+    """The SQS event source for the deliver function: one thread per batch that may be in flight at once.
 
-    def __init__(self, pump: Any) -> None:
-        self._pump = pump
+    Each pump stands for one concurrent Lambda invocation (its own container: its own handler module), as
+    the event source mapping runs up to `ScalingConfig.MaximumConcurrency` invocations at once.
+    """
+
+    def __init__(self, pumps: list[Any]) -> None:
+        self._pumps = pumps
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sqs-pump", daemon=True)
+        self._threads = [
+            threading.Thread(target=self._run, args=(pump,), name=f"sqs-pump-{index}", daemon=True)
+            for index, pump in enumerate(pumps)
+        ]
 
     def start(self) -> None:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop receiving; wait a little for batches in flight (a hanging callback is abandoned, as a Lambda
+        timeout would abandon it, and the queue offers its message again next time)."""
         self._stop.set()
-        self._thread.join(timeout=10)
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
 
-    def _run(self) -> None:
+    @property
+    def invocations(self) -> int:
+        return sum(pump.invocations for pump in self._pumps)
+
+    def _run(self, pump: Any) -> None:
         while not self._stop.is_set():
             try:
-                if not self._pump.pump_once():
+                if not pump.pump_once():
                     self._stop.wait(0.2)
             except Exception as error:  # keep pumping, as the event source mapping does
                 print(f"[deliver] {type(error).__name__}: {error}", flush=True)

@@ -75,3 +75,33 @@ def test_scheduler_fires_on_its_own_and_shutdown_leaves_nothing_behind(stack_fac
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as any server would
         sock.bind(("127.0.0.1", stack.api_port))  # the API port is free again
         sock.listen()
+
+
+def test_a_healthy_instance_is_not_delayed_by_hanging_callbacks(stack_factory) -> None:
+    stack = stack_factory()
+    hanging_url = stack.receiver_url.rsplit("/", 1)[0] + "/hang"  # the receiver never answers there
+
+    # Given three instances whose callbacks hang (each attempt runs into the 15 s deadline) and a healthy one
+    ids = []
+    for url in [hanging_url] * 3 + [stack.receiver_url]:
+        status, instance = request("POST", f"{stack.api_url}/instances", instance_body(url), stack.auth)
+        assert status == 200, instance
+        ids.append(instance["id"])
+    healthy = ids[-1]
+    request("POST", f"{stack.simulator_url}/_simulator/candidates", {"firstName": "Isolation"})
+    time.sleep(0.1)
+
+    # When all four are polled now, the hanging ones first
+    for instance_id in ids[:-1]:
+        assert request("POST", f"{stack.api_url}/instances/{instance_id}/events/poll", headers=stack.auth)[0] == 202
+    started = time.monotonic()
+    assert request("POST", f"{stack.api_url}/instances/{healthy}/events/poll", headers=stack.auth)[0] == 202
+
+    # Then the healthy instance's change arrives, verified, long before a single hanging attempt could end
+    received = stack.wait_for(
+        lambda: [r for r in stack.received() if r["instanceId"] == healthy], 30, "the healthy instance's callback"
+    )
+    latency = time.monotonic() - started
+    assert received[0]["elementsSignatureOk"] and received[0]["standardSignatureOk"]
+    assert latency < 10, f"the healthy instance waited {latency:.1f} s behind hanging callbacks"
+    assert stack.stop() == 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import json
 import socket
+import time
+from datetime import timedelta
 
 import pytest
 from standardwebhooks.webhooks import Webhook
@@ -12,8 +14,10 @@ from standardwebhooks.webhooks import Webhook
 from devstack.receiver import Scripted
 from srevents.adapters.callback_sender import CallbackSender
 from srevents.adapters.delivery_log import DELIVERED, FAILED, GONE, RETRYING
+from srevents.adapters.notification_message import QueuedNotification
+from srevents.clock import iso_millis
 from srevents.domain.backoff import MAX_ATTEMPTS, RETRY_DELAYS
-from srevents.services.deliver_service import DeliveryDeferred, QueuedNotification
+from srevents.services.deliver_service import DeliveryDeferred
 from srevents.wiring import deliver_service
 from tests.support.pipeline import SIGNATURE_KEY, Pipeline
 
@@ -275,7 +279,9 @@ def test_callback_host_resolving_to_a_forbidden_address_is_refused_at_delivery(
         sender=CallbackSender(allow_private=False, resolver=resolver),
     )
     delays: list[int] = []
-    service._visibility = type("Visibility", (), {"delay": lambda self, r, s: delays.append(s)})()
+    service._visibility = type(
+        "Visibility", (), {"delay": lambda self, r, s: delays.append(s), "real_seconds": lambda self, s: s}
+    )()
     notification = {k: v for k, v in pipeline.poll.drain()[0].items() if not k.startswith("_")}
 
     with pytest.raises(DeliveryDeferred, match="attempt 1 failed"):
@@ -304,3 +310,126 @@ def test_enabling_again_resumes_notifications_after_410(pipeline: Pipeline) -> N
     pipeline.change_and_poll(instance)
     pipeline.pump.drain()
     assert [r.status for r in pipeline.receiver.received] == [410, 200]
+
+
+def test_hanging_callbacks_do_not_delay_a_healthy_instance_in_the_same_batch(pipeline: Pipeline) -> None:
+    # Given three instances whose callbacks never answer, each with a notification queued before a
+    # healthy instance's notification (the pipeline's callback deadline is 1 s)
+    hanging = [
+        pipeline.create_instance(**{"event.notification.callback.url": pipeline.receiver.hanging_url}) for _ in range(3)
+    ]
+    healthy = pipeline.create_instance()
+    for instance in [*hanging, healthy]:
+        pipeline.change_and_poll(instance)
+
+    # When one invocation gets all four
+    started = time.time()
+    assert pipeline.pump.pump_once() == 4
+    took = time.time() - started
+
+    # Then the healthy one was delivered without waiting out any deadline, the hanging ones were each
+    # attempted once, at the same time, and wait for their retry
+    [delivered] = pipeline.receiver.delivered()
+    assert delivered.at - started < 0.9
+    assert pipeline.receiver.hung == 3
+    assert took < 2.5  # three 1 s deadlines, side by side rather than one after another
+    for instance in hanging:
+        [entry] = pipeline.deliver_module._service()._log.page(instance, limit=10, cursor=None)[0]
+        assert entry.status == RETRYING
+        assert "deadline" in entry.item["attempts"][0]["error"] or "timed out" in entry.item["attempts"][0]["error"]
+
+
+def test_a_notification_back_before_its_retry_time_is_not_attempted(pipeline: Pipeline) -> None:
+    # Given a notification that failed once and is due again in about 30 s (real time: no scaling here)
+    instance = pipeline.create_instance()
+    pipeline.change_and_poll(instance)
+    pipeline.receiver.default = Scripted(500)
+    pipeline.pump.pump_once()
+    nid = pipeline.receiver.received[0].json["id"]
+    logged = pipeline.log(instance, nid)
+    service = pipeline.deliver_module._service()
+    service._log.record(
+        instance,
+        nid,
+        status=RETRYING,
+        now=service._clock.now(),
+        body=logged["body"],
+        meta={"nextAttemptAt": iso_millis(service._clock.now() + timedelta(seconds=30))},
+        attempt=None,
+    )
+    delays_before = len(pipeline.requested_delays)
+
+    # When the queue offers it again early (say a visibility change was lost)
+    pipeline.pump.drain()
+
+    # Then the receiver is not called again; the message is put away until its time instead
+    assert len(pipeline.receiver.received) == 1
+    assert pipeline.log(instance, nid)["attemptCount"] == 1
+    assert pipeline.requested_delays[delays_before:]
+
+
+def test_a_disabled_instances_notifications_are_held_and_delivered_in_order_once_enabled(
+    pipeline: Pipeline,
+) -> None:
+    # Given two notifications queued for an instance, which is then disabled
+    instance = pipeline.create_instance()
+    pipeline.change_and_poll(instance)
+    pipeline.change_and_poll(instance)
+    instances = pipeline.poll.instances
+    instances.set_enabled(pipeline.poll.caller, instance, False)
+
+    # When the queue offers them
+    pipeline.pump.pump_once()
+
+    # Then nothing is sent; the first is listed PENDING (kept, not attempted) and put away for a while
+    assert pipeline.receiver.received == []
+    service = pipeline.deliver_module._service()
+    [entry] = service._log.page(instance, limit=10, cursor=None)[0]
+    assert entry.status == "PENDING" and "attempts" not in entry.item
+    assert pipeline.requested_delays[-1] == 900
+
+    # When the instance is enabled again and the held notification comes back
+    instances.set_enabled(pipeline.poll.caller, instance, True)
+    pipeline.pump.drain()  # (this test scales the 15 minutes down to nothing)
+
+    # Then both arrive, in order
+    received = pipeline.receiver.delivered()
+    assert len(received) == 2
+    dates = [r.json["message"]["events"][0]["date"] for r in received]
+    assert dates == sorted(dates)
+
+
+def test_a_deleted_instances_queued_notifications_are_never_sent(pipeline: Pipeline) -> None:
+    # Given a queued notification whose instance is read by the deliverer, then deleted
+    instance = pipeline.create_instance()
+    pipeline.change_and_poll(instance)
+    pipeline.change_and_poll(instance)
+    pipeline.receiver.script(Scripted(500))
+    pipeline.pump.pump_once()  # the first attempt fails: both wait in the queue
+    pipeline.poll.instances.delete(pipeline.poll.caller, instance)
+
+    # When the queue offers them again (this test scales the retry delay down to nothing)
+    pipeline.pump.drain()
+
+    # Then neither is sent again (the deliverer reads the instance per batch, it caches nothing)
+    assert len(pipeline.receiver.received) == 1
+
+
+def test_a_new_callback_url_is_used_from_the_next_attempt(pipeline: Pipeline) -> None:
+    # Given a notification that failed at the old callback
+    instance = pipeline.create_instance()
+    pipeline.change_and_poll(instance)
+    pipeline.receiver.script(Scripted(500))
+    pipeline.pump.pump_once()
+    [old] = pipeline.receiver.received
+
+    # When the callback URL changes and the retry comes
+    new_url = pipeline.receiver.url.replace("/callback", "/moved")
+    pipeline.poll.instances.patch(
+        pipeline.poll.caller, instance, {"configuration": {"event.notification.callback.url": new_url}}
+    )
+    pipeline.pump.drain()
+
+    # Then the retry goes to the new URL
+    assert old.path == "/callback"
+    assert [r.path for r in pipeline.receiver.delivered()] == ["/moved"]

@@ -160,8 +160,10 @@ class World:
     def _invoke_deliver(self, messages: list[dict[str, Any]]) -> None:
         self.invocations["deliver"] += 1
         module = self.deliverer
-        requested = module._service()._visibility.requested
+        visibility = module._service()._visibility
+        requested = visibility.requested
         asked_before = len(requested)
+        released_before = len(visibility.released)
         context = LambdaContext(function_name="srevents-DeliverFunction", timeout_seconds=60)
         try:
             result = module.lambda_handler(sqs_event(messages, self.queue_arn), context)
@@ -180,7 +182,8 @@ class World:
                 Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
             )
         delays = requested[asked_before:]
-        attempted_and_failed = failed & module._attempted
+        released = set(visibility.released[released_before:])  # held back: never attempted
+        attempted_and_failed = {m["MessageId"] for m in messages if m["ReceiptHandle"] not in released} & failed
         if delays:
             self.clock.advance(max(delays))
         elif attempted_and_failed:  # a record crashed without asking for a delay: the queue's own timeout

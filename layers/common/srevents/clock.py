@@ -55,3 +55,8 @@ def from_millis(ms: int) -> datetime:
 def iso_millis(when: datetime) -> str:
     """`2026-11-29T10:00:01.000Z`: the timestamp form SmartRecruiters and our API use."""
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+def from_iso(text: str) -> datetime:
+    """The datetime of an ISO-8601 timestamp as `iso_millis` writes it (a `Z` or an offset)."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
 
 SERVICE = "srevents"
 NAMESPACE = "SmartRecruitersEvents"
@@ -23,3 +26,13 @@ def trace_calls(*libraries: str) -> None:
     urllib3 calls are not traced, as with patch_all(), which leaves httplib alone.
     """
     tracer.patch(libraries)
+
+
+_metrics_lock = threading.Lock()
+
+
+def add_metric(name: str, unit: MetricUnit, value: float) -> None:
+    """Add a metric from any thread: Powertools' metric set is a plain dict, and the deliverer's workers
+    add to it at once (a read-modify-write that would otherwise lose values)."""
+    with _metrics_lock:
+        metrics.add_metric(name=name, unit=unit, value=value)

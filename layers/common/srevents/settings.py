@@ -37,6 +37,8 @@ class Settings:
     notification_ttl_days: int = 30
     max_request_bytes: int = 64 * 1024
     callback_total_timeout: float = 15.0
+    # Instances (message groups) of one SQS batch delivered at once; a FIFO batch holds at most 10.
+    delivery_workers: int = 10
     # Local stack and tests only: divides delivery retry delays so a day of retries takes seconds.
     retry_delay_scale: float = 1.0
 
@@ -60,6 +62,7 @@ class Settings:
             notification_ttl_days=int(env.get("NOTIFICATION_TTL_DAYS") or cls.notification_ttl_days),
             max_request_bytes=int(env.get("MAX_REQUEST_BYTES") or cls.max_request_bytes),
             callback_total_timeout=float(env.get("CALLBACK_TOTAL_TIMEOUT") or cls.callback_total_timeout),
+            delivery_workers=max(1, int(env.get("DELIVERY_WORKERS") or cls.delivery_workers)),
             retry_delay_scale=float(env.get("RETRY_DELAY_SCALE") or cls.retry_delay_scale),
         )
 

@@ -159,8 +159,10 @@ def deliver_service(settings: Settings, clock: Clock | None = None, sender: Any 
     from srevents.adapters.delivery_log import DeliveryLog
     from srevents.adapters.instances_store import InstancesStore
     from srevents.adapters.notification_queue import NotificationQueue
+    from srevents.adapters.queue_visibility import QueueVisibility
     from srevents.adapters.secrets import SecretBox
-    from srevents.services.deliver_service import DeliverService, QueueVisibility
+    from srevents.services.deliver_service import ATTEMPT_MARGIN_SECONDS, DeliverService
+    from srevents.services.fifo_batch import FifoGroupProcessor
 
     dynamodb = client("dynamodb")
     return DeliverService(
@@ -174,4 +176,6 @@ def deliver_service(settings: Settings, clock: Clock | None = None, sender: Any 
         visibility=QueueVisibility(client("sqs"), settings.notification_queue_url, settings.retry_delay_scale),
         dead_letters=NotificationQueue(client("sqs"), settings.notification_dlq_url, ordered=False),
         clock=clock or SystemClock(),
+        processor=FifoGroupProcessor(workers=settings.delivery_workers),
+        attempt_seconds=settings.callback_total_timeout + ATTEMPT_MARGIN_SECONDS,
     )

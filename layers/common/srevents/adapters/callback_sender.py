@@ -19,7 +19,9 @@ Why it is built on urllib3 connections rather than `requests`:
 - **Nothing implicit.** No redirects, no proxies from the environment (a proxy would defeat the
   address check), no retries: the delivery service owns the retry policy.
 
-A sender is meant for one thread at a time (one per Lambda container): it is not thread-safe.
+A sender may be shared by threads (the deliverer posts to several instances at once): the pool of
+kept-alive connections is guarded by a lock, and a connection is used by one post at a time (it leaves
+the pool while in use).
 """
 
 from __future__ import annotations
@@ -34,7 +36,6 @@ import socket
 import ssl
 import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -284,7 +285,9 @@ class CallbackSender:
         self._resolver = resolver
         self._user_agent = user_agent
         self._ssl_context = ssl_context or ssl.create_default_context(cafile=certifi.where())
-        self._idle: OrderedDict[tuple[str, str, int, str], _Connection] = OrderedDict()
+        # Kept-alive connections, oldest first; several may go to one route (posts to one host at once).
+        self._idle: list[_Connection] = []
+        self._idle_lock = threading.Lock()
 
     def __enter__(self) -> CallbackSender:
         return self
@@ -294,8 +297,10 @@ class CallbackSender:
 
     def close(self) -> None:
         """Close every kept-alive connection."""
-        while self._idle:
-            self._idle.popitem()[1].dispose()
+        with self._idle_lock:
+            idle, self._idle = self._idle, []
+        for connection in idle:
+            connection.dispose()
 
     def post(self, url: str, body: bytes, headers: dict[str, str]) -> DeliveryResult:
         """POST `body` (sent byte for byte as given) with `headers`; report what happened.
@@ -343,20 +348,24 @@ class CallbackSender:
 
     def _idle_connection(self, target: CallbackTarget, addresses: list[str]) -> _Connection | None:
         """A kept-alive connection to one of the addresses just checked, if one is still usable."""
-        for address in addresses:
-            connection = self._idle.pop((target.scheme, target.host, target.port, address), None)
-            if connection is None:
-                continue
+        routes = {(target.scheme, target.host, target.port, address) for address in addresses}
+        while True:
+            with self._idle_lock:
+                index = next((i for i in range(len(self._idle) - 1, -1, -1) if self._idle[i].route in routes), None)
+                if index is None:
+                    return None
+                connection = self._idle.pop(index)
             if time.monotonic() - connection.idle_since <= MAX_IDLE_SECONDS and connection.is_connected:
                 return connection
             connection.dispose()
-        return None
 
     def _keep(self, connection: _Connection) -> None:
         connection.idle_since = time.monotonic()
-        self._idle[connection.route] = connection
-        while len(self._idle) > MAX_IDLE_CONNECTIONS:
-            self._idle.popitem(last=False)[1].dispose()
+        with self._idle_lock:
+            self._idle.append(connection)
+            evicted, self._idle = self._idle[:-MAX_IDLE_CONNECTIONS], self._idle[-MAX_IDLE_CONNECTIONS:]
+        for stale in evicted:
+            stale.dispose()
 
     def _new_connection(self, target: CallbackTarget, address: str, timeout: float) -> _Connection:
         connection: _Connection

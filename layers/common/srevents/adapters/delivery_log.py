@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from srevents.adapters.dynamo import decode, encode_value
+from srevents.adapters.dynamo import batch_get, decode, encode_value
 from srevents.clock import iso_millis
 
 PENDING, DELIVERED, RETRYING, FAILED, GONE = "PENDING", "DELIVERED", "RETRYING", "FAILED", "GONE"
@@ -72,15 +71,21 @@ class LoggedNotification:
         return False
 
     @property
+    def next_attempt_at(self) -> str | None:
+        """When the queue tries it again (ISO-8601), while it is RETRYING."""
+        value = self.item.get("nextAttemptAt")
+        return value if isinstance(value, str) else None
+
+    @property
     def generation(self) -> int:
         """The replay generation of the queue's last attempt (or skip) of this notification."""
         return int(self.item.get("generation", 0))
 
 
-_BATCH_GET_KEYS = 100  # DynamoDB: keys per BatchGetItem
-_BATCH_GET_ATTEMPTS = 5
 # What the deliverer needs to decide on a message: not the body (the message carries it).
-_SUMMARY = "instanceId, notificationId, #s, generation, deliveredGeneration, deadLetteredGeneration, attempts"
+_SUMMARY = (
+    "instanceId, notificationId, #s, generation, deliveredGeneration, deadLetteredGeneration, attempts, nextAttemptAt"
+)
 
 
 def _key(instance_id: int, notification_id: str) -> dict[str, Any]:
@@ -113,27 +118,16 @@ class DeliveryLog:
         """
         unique = list(dict.fromkeys(keys))
         found: dict[tuple[int, str], LoggedNotification | None] = dict.fromkeys(unique)
-        for start in range(0, len(unique), _BATCH_GET_KEYS):
-            request: dict[str, Any] = {
-                self._table: {
-                    "Keys": [_key(i, n) for i, n in unique[start : start + _BATCH_GET_KEYS]],
-                    "ConsistentRead": True,
-                    "ProjectionExpression": _SUMMARY,
-                    "ExpressionAttributeNames": {"#s": "status"},
-                }
-            }
-            for attempt in range(_BATCH_GET_ATTEMPTS):
-                if attempt:
-                    time.sleep(min(0.05 * 2**attempt, 1.0))
-                response = self._client.batch_get_item(RequestItems=request)
-                for raw in response.get("Responses", {}).get(self._table, []):
-                    logged = _from_item(raw)
-                    found[(logged.instance_id, logged.notification_id)] = logged
-                request = response.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-            else:
-                raise RuntimeError("DynamoDB left keys of the delivery log unprocessed after retries")
+        raw_items = batch_get(
+            self._client,
+            self._table,
+            [_key(i, n) for i, n in unique],
+            ProjectionExpression=_SUMMARY,
+            ExpressionAttributeNames={"#s": "status"},
+        )
+        for raw in raw_items:
+            logged = _from_item(raw)
+            found[(logged.instance_id, logged.notification_id)] = logged
         return found
 
     def record(

@@ -1,7 +1,8 @@
-"""DynamoDB item encoding shared by the stores (plain Python values ↔ attribute values)."""
+"""What the stores share: DynamoDB item encoding (plain Python values ↔ attribute values), batch reads."""
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -51,3 +52,31 @@ def decode(item: dict[str, Any]) -> dict[str, Any]:
 
 def is_conditional_failure(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+BATCH_GET_KEYS = 100  # DynamoDB: keys per BatchGetItem
+_BATCH_GET_ATTEMPTS = 5
+
+
+def batch_get(client: Any, table: str, keys: list[dict[str, Any]], **options: Any) -> list[dict[str, Any]]:
+    """The items of `keys` that exist (raw attribute values), strongly consistent, in as few calls as keys allow.
+
+    `options` go into the table's request (`ProjectionExpression`, `ExpressionAttributeNames`). Keys
+    DynamoDB leaves unprocessed are asked for again with backoff; still unprocessed after that: RuntimeError.
+    """
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(keys), BATCH_GET_KEYS):
+        request: dict[str, Any] = {
+            table: {"Keys": keys[start : start + BATCH_GET_KEYS], "ConsistentRead": True, **options}
+        }
+        for attempt in range(_BATCH_GET_ATTEMPTS):
+            if attempt:
+                time.sleep(min(0.05 * 2**attempt, 1.0))
+            response = client.batch_get_item(RequestItems=request)
+            found.extend(response.get("Responses", {}).get(table, []))
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                break
+        else:
+            raise RuntimeError(f"DynamoDB left keys of {table} unprocessed after retries")
+    return found

@@ -14,7 +14,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from srevents.adapters.dynamo import decode, encode, encode_value, is_conditional_failure
+from srevents.adapters.dynamo import batch_get, decode, encode, encode_value, is_conditional_failure
 from srevents.domain.instance import Instance
 from srevents.errors import Conflict, NotFound
 
@@ -91,6 +91,15 @@ class InstancesStore:
     def get(self, instance_id: int) -> Instance | None:
         response = self._client.get_item(TableName=self._table, Key=_key(instance_id), ConsistentRead=True)
         return _from_item(response["Item"]) if "Item" in response else None
+
+    def get_many(self, instance_ids: list[int]) -> dict[int, Instance | None]:
+        """Several instances in one call (strongly consistent); None for those that do not exist."""
+        unique = list(dict.fromkeys(instance_ids))
+        found: dict[int, Instance | None] = dict.fromkeys(unique)
+        for raw in batch_get(self._client, self._table, [_key(i) for i in unique]):
+            instance = _from_item(raw)
+            found[instance.id] = instance
+        return found
 
     def get_owned(self, organization_id: int, instance_id: int) -> Instance:
         """The instance if it belongs to the organization; another's is indistinguishable from none."""

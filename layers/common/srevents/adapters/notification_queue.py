@@ -28,40 +28,18 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from srevents.adapters.notification_message import PREVIOUS_IN_BATCH, QueueMessage
 
 MAX_ENTRIES = 10  # SQS: entries per SendMessageBatch
 MAX_CALL_BYTES = 256 * 1024  # SQS: bodies and attributes of one call together (the classic limit, to be safe)
 RESEND_ATTEMPTS = 5  # calls per batch before giving up (the SDK already retries each call itself)
-PREVIOUS_IN_BATCH = "previousInBatch"
-_NOTIFICATION_ID_BYTES = 64  # room for the predecessor's id in a message's size
 
 
 class EnqueueError(Exception):
     """Some messages could not be enqueued; those before them are in the queue, in order."""
-
-
-@dataclass(frozen=True)
-class QueueMessage:
-    body: str
-    group_id: str
-    deduplication_id: str  # a stable prefix: each call appends its own token
-    attributes: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def key(self) -> str:
-        """What the next entry of a call names as its predecessor: the notification id."""
-        key = self.attributes.get("notificationId")
-        if not key:
-            raise ValueError("a message of the ordered queue must carry its notificationId")
-        return key
-
-    def size(self) -> int:
-        """Bytes SQS counts against the call's limit: body plus attribute names, types and values."""
-        attributes = sum(len(n) + len("String") + len(v.encode()) for n, v in self.attributes.items())
-        predecessor = len(PREVIOUS_IN_BATCH) + len("String") + _NOTIFICATION_ID_BYTES
-        return len(self.body.encode()) + attributes + predecessor
 
 
 @dataclass(frozen=True)

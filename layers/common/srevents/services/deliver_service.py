@@ -16,6 +16,11 @@ copy: an entry before it failed to enqueue and is being sent again, followed by 
 is dropped, unsent and unlogged, so the re-sent copies arrive in order. The log entries a batch needs are
 read with one BatchGetItem (`prefetch`), not one GetItem per message.
 
+A batch (`deliver_batch`) mixes instances: each instance's notifications are delivered in order, and
+different instances at once (services/fifo_batch.py), so one instance's hanging or failing callback never
+delays another's. A notification is never attempted before its recorded retry time, whatever batch it comes
+back in, and no attempt is started that could not finish before the function's deadline.
+
 Attempts are counted in the delivery log, not with SQS's receive count: in a FIFO batch, the messages
 held back behind a failing one are received (and counted) with it every time, so their receive count
 says nothing about how often they were tried. The queue's redrive policy stays as a safety net for
@@ -24,35 +29,45 @@ messages that crash the function itself.
 
 from __future__ import annotations
 
-import threading
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, Protocol
 
 from aws_lambda_powertools.metrics import MetricUnit
 
+from srevents.adapters import notification_message
 from srevents.adapters.delivery_log import (
     DELIVERED,
     FAILED,
     GONE,
+    PENDING,
     RETRYING,
     Attempt,
     DeliveryLog,
     LoggedNotification,
 )
 from srevents.adapters.instances_store import InstancesStore
-from srevents.adapters.notification_queue import NotificationQueue, QueueMessage
+from srevents.adapters.notification_message import QueuedNotification
+from srevents.adapters.notification_queue import NotificationQueue
 from srevents.adapters.secrets import SecretBox
-from srevents.clock import Clock, iso_millis
+from srevents.clock import Clock, from_iso, iso_millis
 from srevents.domain.backoff import is_last_attempt, retry_delay
 from srevents.domain.instance import Instance
 from srevents.domain.instance_config import CALLBACK_URL, SIGNATURE_KEY
 from srevents.domain.signing import signature_headers
 from srevents.errors import NotFound
-from srevents.observability import logger, metrics
+from srevents.observability import add_metric, logger
+from srevents.services.fifo_batch import FifoGroupProcessor
 
 RETRY_AFTER_STATUSES = (429, 503)
+ATTEMPT_MARGIN_SECONDS = 2.0
+"""Time an attempt needs besides the callback's own deadline: signing, the log write, the visibility change."""
+HOLD_SECONDS = 900
+"""How often a held notification (its instance disabled) is looked at again: delivered within 15 minutes of
+enabling. SQS's redrive (maxReceiveCount 200) moves it to the dead-letter queue after ~50 hours held."""
+EARLY_TOLERANCE_SECONDS = 1.0
+"""A message back this much before its retry time is attempted anyway (SQS counts visibility in whole seconds)."""
 
 
 class DeliveryDeferred(Exception):
@@ -68,69 +83,41 @@ class Visibility(Protocol):
 
     def release(self, receipt_handles: list[str]) -> None: ...
 
-
-class QueueVisibility:
-    """Keeps a failed message invisible until its next attempt is due."""
-
-    def __init__(self, client: Any, queue_url: str, scale: float = 1.0) -> None:
-        self._client = client
-        self._url = queue_url
-        self._scale = scale
-        self.requested: list[int] = []  # the delays asked for, before scaling (tests and the local stack read it)
-
-    def delay(self, receipt_handle: str, seconds: int) -> None:
-        self.requested.append(seconds)
-        self._client.change_message_visibility(
-            QueueUrl=self._url, ReceiptHandle=receipt_handle, VisibilityTimeout=int(seconds / self._scale)
-        )
-
-    def release(self, receipt_handles: list[str]) -> None:
-        """Make held-back messages visible again at once.
-
-        They were not attempted: a notification before them in their group failed. Left alone they
-        would stay in flight for the queue's whole visibility timeout and block the group past the
-        failed one's own retry delay; released, FIFO still keeps them behind it.
-        """
-        for start in range(0, len(receipt_handles), 10):
-            chunk = receipt_handles[start : start + 10]
-            self._client.change_message_visibility_batch(
-                QueueUrl=self._url,
-                Entries=[{"Id": str(i), "ReceiptHandle": r, "VisibilityTimeout": 0} for i, r in enumerate(chunk)],
-            )
+    def real_seconds(self, seconds: float) -> float: ...
 
 
-@dataclass(frozen=True)
-class QueuedNotification:
-    instance_id: int
-    notification_id: str
-    body: str
-    generation: int
-    attempt: int  # the queue's receive count (informational: attempts are counted in the log)
-    receipt_handle: str
-    object_type: str = ""
-    event_count: int = 0
-    previous_in_batch: str | None = None  # the notification sent just before this one in its enqueue call
+class _BatchView:
+    """The instances and delivery log entries as one batch sees them: read once up front (one BatchGetItem
+    each), then kept current in memory.
 
-    @property
-    def key(self) -> tuple[int, str]:
-        return (self.instance_id, self.notification_id)
-
-
-class _LogView:
-    """The delivery log as one batch of messages sees it: read once up front, then kept current in memory.
-
-    The messages of one group are processed in order by one invocation at a time (FIFO), so what this
-    invocation wrote is the latest state of those entries.
+    Instances are read per batch, never cached across batches, so a change made through the API (disabled,
+    deleted, a new callback URL or key) applies from the next batch on. The messages of one group are
+    processed in order by one invocation at a time (FIFO), so what this invocation wrote is the latest
+    state of those log entries. A batch's groups run on several threads, but each key belongs to one
+    group (instance), so no two threads touch the same entry.
     """
 
-    def __init__(self, log: DeliveryLog) -> None:
+    def __init__(
+        self,
+        log: DeliveryLog,
+        instances: InstancesStore,
+        read: dict[tuple[int, str], LoggedNotification | None] | None = None,
+        instances_read: dict[int, Instance | None] | None = None,
+    ) -> None:
         self._log = log
-        self._read: dict[tuple[int, str], LoggedNotification | None] = {}
+        self._instances = instances
+        self._read: dict[tuple[int, str], LoggedNotification | None] = dict(read or {})
+        self._instances_read: dict[int, Instance | None] = dict(instances_read or {})
         self._processed: dict[tuple[int, str], int] = {}  # key -> highest generation processed here
 
-    def prefetch(self, keys: list[tuple[int, str]]) -> None:
-        self._read = self._log.get_many(keys) if keys else {}
-        self._processed = {}
+    def instance(self, instance_id: int) -> Instance | None:
+        if instance_id not in self._instances_read:
+            self._instances_read[instance_id] = self._instances.get(instance_id)
+        return self._instances_read[instance_id]
+
+    def forget_instance(self, instance_id: int) -> None:
+        """Read the instance again at its next use (this invocation changed it)."""
+        self._instances_read.pop(instance_id, None)
 
     def take(self, key: tuple[int, str]) -> LoggedNotification | None:
         """The entry for a message about to be processed (read once; a second copy reads again)."""
@@ -151,31 +138,6 @@ class _LogView:
         self._processed[key] = max(generation, self._processed.get(key, -1))
 
 
-class _InstanceCache:
-    """Instances for a few seconds per container: a batch of one instance reads it once."""
-
-    def __init__(self, store: InstancesStore, seconds: float = 5.0) -> None:
-        self._store = store
-        self._seconds = seconds
-        self._cache: dict[int, tuple[float, Instance | None]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, instance_id: int) -> Instance | None:
-        now = time.monotonic()
-        with self._lock:
-            hit = self._cache.get(instance_id)
-            if hit and hit[0] > now:
-                return hit[1]
-        instance = self._store.get(instance_id)
-        with self._lock:
-            self._cache[instance_id] = (now + self._seconds, instance)
-        return instance
-
-    def forget(self, instance_id: int) -> None:
-        with self._lock:
-            self._cache.pop(instance_id, None)
-
-
 class DeliverService:
     def __init__(
         self,
@@ -187,43 +149,70 @@ class DeliverService:
         visibility: Visibility,
         dead_letters: NotificationQueue,
         clock: Clock,
+        processor: FifoGroupProcessor | None = None,
+        attempt_seconds: float = 15.0 + ATTEMPT_MARGIN_SECONDS,
     ) -> None:
         self._instances = instances
-        self._cache = _InstanceCache(instances)
         self._log = log
-        self._view = _LogView(log)
         self._secrets = secret_box
         self._sender = sender
         self._visibility = visibility
         self._dead_letters = dead_letters
         self._clock = clock
+        self._processor = processor or FifoGroupProcessor(workers=1)
+        self._attempt_seconds = attempt_seconds
 
-    def deliver(self, queued: QueuedNotification) -> str:
+    def deliver_batch(self, records: list[dict[str, Any]], seconds_left: Callable[[], float]) -> dict[str, Any]:
+        """Deliver a batch of Lambda's SQS event; answer with the partial batch response.
+
+        Instances (message groups) are delivered at once, each in order; a failure holds back only the rest
+        of its own instance. No attempt starts unless `seconds_left()` leaves time for a whole one: what is
+        not started is released to the queue, which offers it again at once.
+        """
+        entries = [_Entry(record) for record in records]
+        view = self._read_batch([entry.message for entry in entries if entry.message])
+        result = self._processor.process(
+            entries,
+            group=lambda entry: notification_message.message_group(entry.record),
+            handle=lambda entry: self._deliver_entry(entry, view),
+            may_start=lambda: seconds_left() >= self._attempt_seconds,
+        )
+        held_back = result.held_back
+        if held_back:
+            self._visibility.release([entry.record["receiptHandle"] for entry in held_back])
+        return {"batchItemFailures": [{"itemIdentifier": entry.record["messageId"]} for entry in result.failed]}
+
+    def deliver(self, queued: QueuedNotification, view: _BatchView | None = None) -> str:
         """Deliver from the queue. Returns the outcome; raises DeliveryDeferred to be retried later."""
+        view = view or _BatchView(self._log, self._instances)
         extra = {"instance_id": queued.instance_id, "notification_id": queued.notification_id}
-        instance = self._cache.get(queued.instance_id)
+        instance = view.instance(queued.instance_id)
         if instance is None:
             logger.warning("notification dropped: its instance no longer exists", extra=extra)
             return "dropped"
-        logged = self._view.take(queued.key)
+        logged = view.take(queued.key)
         if logged and logged.finished(queued.generation):
             # Another copy of it (a poll sent its plan again) was delivered, refused with 410 or dead-lettered.
-            self._view.mark(queued.key, queued.generation)
+            view.mark(queued.key, queued.generation)
             logger.info(f"notification already {logged.status.lower()}; not sent again", extra=extra)
             return "duplicate"
         previous = queued.previous_in_batch
-        if previous and not self._view.processed((queued.instance_id, previous), queued.generation):
-            metrics.add_metric(name="EarlyCopiesDropped", unit=MetricUnit.Count, value=1)
+        if previous and not view.processed((queued.instance_id, previous), queued.generation):
+            add_metric("EarlyCopiesDropped", MetricUnit.Count, 1)
             logger.info(
                 "notification dropped: an early copy (the one enqueued before it failed; both are being re-sent)",
                 extra={**extra, "previous_in_batch": previous},
             )
             return "early-copy"
+        self._wait_for_retry_time(queued, logged, extra)
         meta = {"objectType": queued.object_type, "eventCount": queued.event_count, "generation": queued.generation}
 
         def record(status: str, attempt: Attempt | None = None, **kwargs: Any) -> None:
             self._write(queued.instance_id, queued.notification_id, queued.body, status, meta, attempt, **kwargs)
-            self._view.mark(queued.key, queued.generation)
+            view.mark(queued.key, queued.generation)
+
+        if instance.disabled or not instance.events_enabled:
+            self._hold(queued, logged, meta, extra)
 
         if instance.notifications_suspended:
             record(GONE)
@@ -244,6 +233,7 @@ class DeliverService:
             return "delivered"
         if result.status_code == 410:
             self._suspend(instance, queued.notification_id)
+            view.forget_instance(instance.id)
             record(GONE, attempt("gone"), headers=headers)
             logger.warning("callback answered 410 Gone: notifications switched off", extra=extra)
             return "gone"
@@ -251,7 +241,7 @@ class DeliverService:
             # Recorded first: if the move to the dead-letter queue fails, the message comes back, and the
             # attempt that costs is logged too (every attempt is in the log).
             record(FAILED, attempt("failed"), headers=headers)
-            self._dead_letters.send([_dead_letter(queued)])
+            self._dead_letters.send([notification_message.dead_letter(queued)])
             self._log.mark_dead_lettered(queued.instance_id, queued.notification_id, queued.generation)
             logger.error(
                 "notification failed for good; moved to the dead-letter queue", extra={**extra, "error": result.error}
@@ -259,7 +249,8 @@ class DeliverService:
             return "failed"
         retry_after = result.retry_after_seconds if result.status_code in RETRY_AFTER_STATUSES else None
         delay = retry_delay(attempt_no, retry_after=retry_after)
-        meta["nextAttemptAt"] = iso_millis(self._clock.now() + timedelta(seconds=delay))
+        # The time it really comes back (delays are scaled down in the local stack and tests).
+        meta["nextAttemptAt"] = iso_millis(self._clock.now() + timedelta(seconds=self._visibility.real_seconds(delay)))
         record(RETRYING, attempt("retrying"), headers=headers)
         self._visibility.delay(queued.receipt_handle, delay)
         logger.info(
@@ -270,19 +261,73 @@ class DeliverService:
             f"attempt {attempt_no} failed ({result.status_code or result.error}); retry in {delay} s"
         )
 
-    def prefetch(self, batch: list[QueuedNotification]) -> None:
-        """Read the log entries a batch needs (its messages and their predecessors) in one call."""
+    def _hold(
+        self,
+        queued: QueuedNotification,
+        logged: LoggedNotification | None,
+        meta: dict[str, Any],
+        extra: dict[str, Any],
+    ) -> None:
+        """Keep the notification of a disabled instance (or one whose events are off) in the queue, unsent.
+
+        It is looked at again every HOLD_SECONDS and delivered, in order, once the instance is enabled. The
+        first time, it is logged PENDING with its body, so the API lists it and the retry route can send it.
+        """
+        if logged is None:
+            meta = {**meta, "nextAttemptAt": iso_millis(self._clock.now() + timedelta(seconds=HOLD_SECONDS))}
+            self._write(queued.instance_id, queued.notification_id, queued.body, PENDING, meta, None)
+        self._visibility.delay(queued.receipt_handle, HOLD_SECONDS)
+        add_metric("NotificationsHeld", MetricUnit.Count, 1)
+        logger.info("notification held: the instance is disabled or its events are off", extra=extra)
+        raise DeliveryDeferred("held while the instance is disabled")
+
+    def _deliver_entry(self, entry: _Entry, view: _BatchView) -> str:
+        if entry.message is None:
+            logger.error("unreadable message in the batch", extra={"message_id": entry.record.get("messageId")})
+            raise DeliveryDeferred("unreadable message")
+        queued = entry.message
+        if queued.sent_at_ms:
+            add_metric("QueueAge", MetricUnit.Milliseconds, max(0.0, time.time() * 1000 - queued.sent_at_ms))
+        try:
+            return self.deliver(queued, view)
+        except DeliveryDeferred:
+            raise  # an expected outcome, already logged: the queue offers it again later
+        except Exception:
+            logger.exception(
+                "delivery crashed",
+                extra={"message_id": queued.message_id, "instance_id": queued.instance_id},
+            )
+            raise
+
+    def _wait_for_retry_time(
+        self, queued: QueuedNotification, logged: LoggedNotification | None, extra: dict[str, Any]
+    ) -> None:
+        """Raise DeliveryDeferred if the message is back before its recorded retry time.
+
+        SQS normally keeps it away until then; it comes back early when a visibility change failed or the
+        function crashed after the failed attempt. Either way the receiver is not tried again early.
+        """
+        if logged is None or logged.status != RETRYING or not logged.next_attempt_at:
+            return
+        wait = (from_iso(logged.next_attempt_at) - self._clock.now()).total_seconds()
+        if wait <= EARLY_TOLERANCE_SECONDS:
+            return
+        real_per_second = self._visibility.real_seconds(1.0)
+        self._visibility.delay(queued.receipt_handle, max(1, round(wait / real_per_second)))
+        logger.info("notification back before its retry time; not attempted", extra={**extra, "wait_seconds": wait})
+        raise DeliveryDeferred(f"not before its retry time ({wait:.0f} s from now)")
+
+    def _read_batch(self, batch: list[QueuedNotification]) -> _BatchView:
+        """What a batch needs: its instances, and the log entries of its messages and their predecessors."""
         keys = [q.key for q in batch]
         keys += [(q.instance_id, q.previous_in_batch) for q in batch if q.previous_in_batch]
         try:
-            self._view.prefetch(keys)
-        except Exception:  # each message then reads its own entry, and fails alone if that fails too
-            logger.warning("reading the delivery log for the batch failed; reading per message", exc_info=True)
-            self._view.prefetch([])
-
-    def release_held_back(self, receipt_handles: list[str]) -> None:
-        if receipt_handles:
-            self._visibility.release(receipt_handles)
+            instances = self._instances.get_many([q.instance_id for q in batch]) if batch else {}
+            entries = self._log.get_many(keys) if keys else {}
+        except Exception:  # each message then reads its own, and fails alone if that fails too
+            logger.warning("reading the batch's instances and log entries failed; reading per message", exc_info=True)
+            return _BatchView(self._log, self._instances)
+        return _BatchView(self._log, self._instances, entries, instances)
 
     def retry_now(self, instance: Instance, notification_id: str) -> dict[str, Any]:
         """Deliver a logged notification again right now (the API's retry route), also from FAILED."""
@@ -363,7 +408,6 @@ class DeliverService:
     def _suspend(self, instance: Instance, notification_id: str) -> None:
         reason = f"the callback answered 410 Gone to notification {notification_id} at {iso_millis(self._clock.now())}"
         self._instances.suspend_notifications(instance.id, reason)
-        self._cache.forget(instance.id)
 
 
 class _NoCallback:
@@ -386,22 +430,20 @@ def _queue_attempts(item: dict[str, Any], generation: int) -> int:
     )
 
 
-def _dead_letter(queued: QueuedNotification) -> QueueMessage:
-    return QueueMessage(
-        body=queued.body,
-        group_id=str(queued.instance_id),
-        deduplication_id=f"{queued.notification_id}:{queued.generation}:dead",
-        attributes={
-            "instanceId": str(queued.instance_id),
-            "notificationId": queued.notification_id,
-            "generation": str(queued.generation),
-            "objectType": queued.object_type,
-        },
-    )
-
-
 def _count_attempt(result: Any) -> None:
-    metrics.add_metric(name="DeliveryLatency", unit=MetricUnit.Milliseconds, value=result.latency_ms)
-    metrics.add_metric(name="DeliveryAttempts", unit=MetricUnit.Count, value=1)
-    outcome = "DeliveriesSucceeded" if result.ok else "DeliveriesFailed"
-    metrics.add_metric(name=outcome, unit=MetricUnit.Count, value=1)
+    add_metric("DeliveryLatency", MetricUnit.Milliseconds, result.latency_ms)
+    add_metric("DeliveryAttempts", MetricUnit.Count, 1)
+    add_metric("DeliveriesSucceeded" if result.ok else "DeliveriesFailed", MetricUnit.Count, 1)
+
+
+class _Entry:
+    """One record of the batch and the notification in it (None when it cannot be read)."""
+
+    __slots__ = ("message", "record")
+
+    def __init__(self, record: dict[str, Any]) -> None:
+        self.record = record
+        try:
+            self.message: QueuedNotification | None = notification_message.decode(record)
+        except ValueError:
+            self.message = None

@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from srevents.adapters import notification_message
 from srevents.adapters.instances_store import InstancesStore
-from srevents.adapters.notification_queue import MAX_ENTRIES, NotificationQueue, QueueMessage
+from srevents.adapters.notification_message import QueueMessage
+from srevents.adapters.notification_queue import MAX_ENTRIES, NotificationQueue
 from srevents.adapters.poller_state_store import LeaseLost, PollerStateStore
 from srevents.adapters.secrets import SecretBox
 from srevents.adapters.smartrecruiters import SmartRecruitersAuthError, SmartRecruitersError
@@ -269,18 +271,14 @@ def _skip_reason(instance: Instance | None) -> str | None:
 
 
 def _message(instance_id: int, notification: Notification, generation: int) -> QueueMessage:
-    return QueueMessage(
-        body=notification.body.decode("utf-8"),
-        group_id=str(instance_id),
-        # The queue appends a token per SendMessageBatch call (see adapters/notification_queue.py).
-        deduplication_id=f"{notification.id}:{generation}",
-        attributes={
-            "instanceId": str(instance_id),
-            "notificationId": notification.id,
-            "objectType": notification.object_type,
-            "eventCount": str(len(notification.events)),
-            "generation": str(generation),
-        },
+    # The queue appends a token per SendMessageBatch call to the deduplication id (adapters/notification_queue.py).
+    return notification_message.encode(
+        instance_id,
+        notification.id,
+        notification.body.decode("utf-8"),
+        generation,
+        notification.object_type,
+        len(notification.events),
     )
 
 
