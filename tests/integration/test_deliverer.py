@@ -13,10 +13,10 @@ from standardwebhooks.webhooks import Webhook
 
 from devstack.receiver import Scripted
 from srevents.adapters.callback_sender import CallbackSender
-from srevents.adapters.delivery_log import DELIVERED, FAILED, GONE, RETRYING
 from srevents.adapters.notification_message import QueuedNotification
 from srevents.clock import iso_millis
 from srevents.domain.backoff import MAX_ATTEMPTS, RETRY_DELAYS
+from srevents.domain.delivery_status import DELIVERED, FAILED, GONE, RETRYING
 from srevents.services.deliver_service import DeliveryDeferred
 from srevents.wiring import deliver_service
 from tests.support.pipeline import SIGNATURE_KEY, Pipeline

@@ -16,8 +16,8 @@ from botocore.exceptions import ClientError
 
 from devstack.receiver import Scripted
 from srevents.adapters import aws as aws_clients
-from srevents.adapters.delivery_log import DELIVERED, FAILED
 from srevents.domain.backoff import JITTER, MAX_ATTEMPTS, RETRY_DELAYS
+from srevents.domain.delivery_status import DELIVERED, FAILED
 from tests.reliability.cases import AWS_FAULTS, case_key
 from tests.reliability.ledger import Tally
 from tests.reliability.world import World

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from srevents.adapters.delivery_log import DELIVERED, FAILED
 from srevents.domain.backoff import JITTER, MAX_ATTEMPTS, RETRY_DELAYS
+from srevents.domain.delivery_status import DELIVERED, FAILED
 from tests.reliability.cases import case_key
 from tests.reliability.world import World
 

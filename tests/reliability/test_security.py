@@ -23,10 +23,11 @@ from devstack.lambda_runtime import LambdaContext, load_handler_module
 from devstack.sqs_pump import sqs_event
 from srevents import wiring
 from srevents.adapters.callback_sender import CallbackSender
-from srevents.adapters.delivery_log import DELIVERED, RETRYING, DeliveryLog
+from srevents.adapters.delivery_log import DeliveryLog
 from srevents.adapters.notification_message import QueueMessage
 from srevents.adapters.notification_queue import NotificationQueue
 from srevents.api.openapi import ROUTES
+from srevents.domain.delivery_status import DELIVERED, RETRYING
 from tests.reliability.api_env import PUBLIC_ADDRESS, ApiEnv, api_env
 from tests.support.api_client import Credentials
 from tests.support.leaks import check_response, register_secret

@@ -1,22 +1,30 @@
 """The one settings object, read from the environment once per container.
 
-Handlers call `Settings.from_env()` at cold start and `require(...)` the names they use, so a missing
-variable fails loudly at the first invocation instead of half-way through a request. Nothing else in
-the package reads `os.environ`.
+Each field is one environment variable, its name upper-cased (`instances_table` ← `INSTANCES_TABLE`), parsed
+by the field's type; an unset or empty variable keeps the default. Handlers call `Settings.from_env()` at
+cold start and `require(...)` the names they use, so a missing or unreadable variable fails loudly at the
+first invocation instead of half-way through a request. Nothing else in the package reads `os.environ`.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
+from typing import Any
 
 
 class SettingsError(RuntimeError):
     pass
 
 
-def _flag(value: str | None) -> bool:
-    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+def _flag(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+# Field type (as written in the class: annotations are strings here) → parser of the variable's text.
+_PARSERS: dict[str, Callable[[str], Any]] = {"str": str, "bool": _flag, "int": int, "float": float}
+_KINDS = {"str": "text", "bool": "boolean", "int": "whole number", "float": "number"}
 
 
 @dataclass(frozen=True)
@@ -42,29 +50,26 @@ class Settings:
     # Local stack and tests only: divides delivery retry delays so a day of retries takes seconds.
     retry_delay_scale: float = 1.0
 
+    def __post_init__(self) -> None:
+        if self.delivery_workers < 1:
+            raise SettingsError(f"DELIVERY_WORKERS must be at least 1, got {self.delivery_workers}")
+        if self.callback_total_timeout <= 0 or self.retry_delay_scale <= 0:
+            raise SettingsError("CALLBACK_TOTAL_TIMEOUT and RETRY_DELAY_SCALE must be positive")
+
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
-        env = dict(os.environ if env is None else env)
-        return cls(
-            instances_table=env.get("INSTANCES_TABLE", ""),
-            poller_state_table=env.get("POLLER_STATE_TABLE", ""),
-            notifications_table=env.get("NOTIFICATIONS_TABLE", ""),
-            notification_queue_url=env.get("NOTIFICATION_QUEUE_URL", ""),
-            notification_dlq_url=env.get("NOTIFICATION_DLQ_URL", ""),
-            kms_key_id=env.get("KMS_KEY_ID", ""),
-            schedule_group=env.get("SCHEDULE_GROUP", ""),
-            poll_function_arn=env.get("POLL_FUNCTION_ARN", ""),
-            scheduler_role_arn=env.get("SCHEDULER_ROLE_ARN", ""),
-            scheduler_dlq_arn=env.get("SCHEDULER_DLQ_ARN", ""),
-            smartrecruiters_base_url=env.get("SMARTRECRUITERS_BASE_URL") or cls.smartrecruiters_base_url,
-            allow_http_callbacks=_flag(env.get("ALLOW_HTTP_CALLBACKS")),
-            allow_private_callbacks=_flag(env.get("ALLOW_PRIVATE_CALLBACKS")),
-            notification_ttl_days=int(env.get("NOTIFICATION_TTL_DAYS") or cls.notification_ttl_days),
-            max_request_bytes=int(env.get("MAX_REQUEST_BYTES") or cls.max_request_bytes),
-            callback_total_timeout=float(env.get("CALLBACK_TOTAL_TIMEOUT") or cls.callback_total_timeout),
-            delivery_workers=max(1, int(env.get("DELIVERY_WORKERS") or cls.delivery_workers)),
-            retry_delay_scale=float(env.get("RETRY_DELAY_SCALE") or cls.retry_delay_scale),
-        )
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for field in fields(cls):
+            variable = field.name.upper()
+            text = env.get(variable)
+            if not text:
+                continue
+            try:
+                values[field.name] = _PARSERS[str(field.type)](text)
+            except ValueError:
+                raise SettingsError(f"{variable} must be a {_KINDS[str(field.type)]}, got {text[:40]!r}") from None
+        return cls(**values)
 
     def require(self, *names: str) -> Settings:
         """Fail at cold start, naming every missing environment variable."""

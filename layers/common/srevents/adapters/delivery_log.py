@@ -10,8 +10,7 @@ from typing import Any
 
 from srevents.adapters.dynamo import batch_get, decode, encode_value
 from srevents.clock import iso_millis
-
-PENDING, DELIVERED, RETRYING, FAILED, GONE = "PENDING", "DELIVERED", "RETRYING", "FAILED", "GONE"
+from srevents.domain.delivery_status import DELIVERED, FAILED, GONE, PENDING
 
 
 @dataclass(frozen=True)

@@ -37,22 +37,14 @@ from typing import Any, Protocol
 from aws_lambda_powertools.metrics import MetricUnit
 
 from srevents.adapters import notification_message
-from srevents.adapters.delivery_log import (
-    DELIVERED,
-    FAILED,
-    GONE,
-    PENDING,
-    RETRYING,
-    Attempt,
-    DeliveryLog,
-    LoggedNotification,
-)
+from srevents.adapters.delivery_log import Attempt, DeliveryLog, LoggedNotification
 from srevents.adapters.instances_store import InstancesStore
 from srevents.adapters.notification_message import QueuedNotification
 from srevents.adapters.notification_queue import NotificationQueue
 from srevents.adapters.secrets import SecretBox
 from srevents.clock import Clock, from_iso, iso_millis
 from srevents.domain.backoff import is_last_attempt, retry_delay
+from srevents.domain.delivery_status import DELIVERED, FAILED, GONE, PENDING, RETRYING
 from srevents.domain.instance import Instance
 from srevents.domain.instance_config import CALLBACK_URL, SIGNATURE_KEY
 from srevents.domain.signing import signature_headers

@@ -6,12 +6,12 @@ import json
 import re
 from typing import Any
 
-from srevents.adapters.delivery_log import DELIVERED, FAILED, GONE, PENDING, RETRYING, DeliveryLog, LoggedNotification
+from srevents.adapters.delivery_log import DeliveryLog, LoggedNotification
+from srevents.domain.delivery_status import PENDING, RETRYING, STATUSES
 from srevents.domain.instance import Instance
 from srevents.errors import NotFound, ValidationError
 from srevents.services.deliver_service import DeliverService
 
-STATUSES = (PENDING, DELIVERED, RETRYING, FAILED, GONE)
 DEFAULT_PAGE, MAX_PAGE = 25, 100
 _NOTIFICATION_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
@@ -27,7 +27,7 @@ def _summary(logged: LoggedNotification) -> dict[str, Any]:
         "updatedDate": item.get("updatedDate"),
         "attemptCount": item.get("attemptCount", 0),
         "lastStatusCode": item.get("lastStatusCode"),
-        "nextAttemptAt": item.get("nextAttemptAt") if logged.status == RETRYING else None,
+        "nextAttemptAt": item.get("nextAttemptAt") if logged.status in (RETRYING, PENDING) else None,
     }
 
 
