@@ -29,8 +29,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from srevents.adapters import callback_sender
-from srevents.adapters.callback_sender import DEFAULT_USER_AGENT, CallbackSender, parse_retry_after
+from srevents.adapters import pinned_connections
+from srevents.adapters.callback_sender import DEFAULT_USER_AGENT, CallbackSender
 from tests.support.leaks import register_secret
 
 PUBLIC_V4 = "93.184.215.14"
@@ -255,18 +255,6 @@ def test_retry_after_http_date(serve: Callable[..., Server], sender: CallbackSen
     assert 55 <= result.retry_after_seconds <= 60
 
 
-def test_parse_retry_after() -> None:
-    now = dt.datetime(2026, 11, 29, 10, 0, 0, tzinfo=dt.UTC)
-    assert parse_retry_after("30", now) == 30.0
-    assert parse_retry_after(" 30 ", now) == 30.0
-    assert parse_retry_after("Sun, 29 Nov 2026 10:02:00 GMT", now) == 120.0
-    assert parse_retry_after("Sun, 29 Nov 2026 09:00:00 GMT", now) == 0.0  # in the past: now
-    assert parse_retry_after(None, now) is None
-    assert parse_retry_after("", now) is None
-    assert parse_retry_after("1.5", now) is None
-    assert parse_retry_after("tomorrow", now) is None
-
-
 def test_large_body_is_not_downloaded(serve: Callable[..., Server], sender: CallbackSender) -> None:
     # Given a server answering 8 MB
     server = serve(reply(200, b"x" * 8_000_000))
@@ -327,7 +315,7 @@ def test_connection_closed_by_the_server_while_idle_is_replaced(
     assert sender.post(server.url(), b"{}", {}).ok
     time.sleep(0.1)
     # And a liveness check that cannot see it (the close races with the next request)
-    monkeypatch.setattr(callback_sender._PinnedHTTPConnection, "is_connected", property(lambda self: True))
+    monkeypatch.setattr(pinned_connections.PinnedHTTPConnection, "is_connected", property(lambda self: True))
     # When the next notification is posted, it is sent again on a fresh connection
     result = sender.post(server.url(), b"{}", {})
     assert result.ok, result.error

@@ -208,7 +208,9 @@ def test_retry_after_as_an_http_date_is_honoured(key: str, clock: RecordingClock
     assert clock.sleeps == [12.0]
 
 
-@pytest.mark.parametrize(("header", "expected"), [("3600", 60.0), ("-5", 0.0), ("soon", 0.5), ("nan", 0.5)])
+@pytest.mark.parametrize(
+    ("header", "expected"), [("3600", 60.0), ("-5", 0.5), ("1.5", 0.5), ("soon", 0.5), ("nan", 0.5)]
+)
 def test_retry_after_is_bounded_and_ignored_when_unreadable(
     key: str, clock: RecordingClock, header: str, expected: float
 ) -> None:

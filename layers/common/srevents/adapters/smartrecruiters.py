@@ -18,20 +18,19 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 import random
 import threading
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
 
 from srevents import __version__
 from srevents.clock import Clock, SystemClock
+from srevents.domain.retry_after import parse_retry_after
 
 DEFAULT_BASE_URL = "https://api.smartrecruiters.com"
 USER_AGENT = f"srevents/{__version__}"
@@ -265,23 +264,9 @@ class SmartRecruitersClient:
         return self._rng.uniform(0, min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** (attempt - 1)))
 
     def _retry_after(self, response: requests.Response) -> float | None:
-        """`Retry-After` as seconds or an HTTP date, bounded to [0, 60] s; None when absent or unreadable."""
-        value = response.headers.get("Retry-After")
-        if not value:
-            return None
-        try:
-            seconds = float(value)
-            if not math.isfinite(seconds):
-                return None
-        except ValueError:
-            try:
-                when: datetime = parsedate_to_datetime(value)
-            except (TypeError, ValueError):
-                return None
-            if when.tzinfo is None:
-                return None
-            seconds = (when - self._clock.now()).total_seconds()
-        return min(max(seconds, 0.0), RETRY_AFTER_CAP_SECONDS)
+        """`Retry-After` in seconds, bounded to [0, 60]; None when absent or unreadable."""
+        seconds = parse_retry_after(response.headers.get("Retry-After"), self._clock.now())
+        return None if seconds is None else min(seconds, RETRY_AFTER_CAP_SECONDS)
 
     def _redact(self, text: str) -> str:
         return text.replace(self._api_key, "***")

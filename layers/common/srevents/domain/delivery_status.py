@@ -1,6 +1,9 @@
-"""A notification's delivery status: what the delivery log records and the API shows (`GET .../events`)."""
+"""A notification's delivery status (what the delivery log records and the API shows), and the result of
+one attempt to deliver it."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 PENDING = "PENDING"
 """Held unsent: its instance is disabled or its events are off (delivered in order once enabled)."""
@@ -15,3 +18,29 @@ GONE = "GONE"
 when it came up: not sent."""
 
 STATUSES = (PENDING, DELIVERED, RETRYING, FAILED, GONE)
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """One delivery attempt, as it is recorded (docs/DESIGN.md §7).
+
+    `error` is set when there was no complete HTTP exchange (refused address, connection or
+    TLS failure, timeout); it is short, readable, and never contains the body or header values.
+    When the status line arrived before things went wrong, `status_code` keeps it.
+    """
+
+    status_code: int | None
+    latency_ms: float
+    error: str | None
+    response_excerpt: str = ""
+    """The first 1024 bytes of the response body, decoded as UTF-8 with replacement."""
+    retry_after_seconds: float | None = None
+    """From `Retry-After` (seconds or an HTTP date), whatever the status; bounds are the caller's."""
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.status_code is not None and 200 <= self.status_code < 300
+
+
+NO_CALLBACK = DeliveryResult(None, 0.0, "no callback URL is configured for this instance")
+"""The result of an attempt with no callback URL configured (events switched off meanwhile)."""

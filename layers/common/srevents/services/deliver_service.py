@@ -44,7 +44,15 @@ from srevents.adapters.notification_queue import NotificationQueue
 from srevents.adapters.secrets import SecretBox
 from srevents.clock import Clock, from_iso, iso_millis
 from srevents.domain.backoff import is_last_attempt, retry_delay
-from srevents.domain.delivery_status import DELIVERED, FAILED, GONE, PENDING, RETRYING
+from srevents.domain.delivery_status import (
+    DELIVERED,
+    FAILED,
+    GONE,
+    NO_CALLBACK,
+    PENDING,
+    RETRYING,
+    DeliveryResult,
+)
 from srevents.domain.instance import Instance
 from srevents.domain.instance_config import CALLBACK_URL, SIGNATURE_KEY
 from srevents.domain.signing import signature_headers
@@ -67,7 +75,7 @@ class DeliveryDeferred(Exception):
 
 
 class Sender(Protocol):
-    def post(self, url: str, body: bytes, headers: dict[str, str]) -> Any: ...
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> DeliveryResult: ...
 
 
 class Visibility(Protocol):
@@ -350,7 +358,7 @@ class DeliverService:
         return {"notificationId": notification_id, "status": status, "attempt": attempt.as_item()}
 
     # -- internals ------------------------------------------------------------------------------
-    def _post(self, instance: Instance, notification_id: str, body: str) -> tuple[Any, dict[str, str]]:
+    def _post(self, instance: Instance, notification_id: str, body: str) -> tuple[DeliveryResult, dict[str, str]]:
         url = instance.configuration.get(CALLBACK_URL)
         key = None
         if SIGNATURE_KEY in instance.secret_names:
@@ -358,10 +366,12 @@ class DeliverService:
         payload = body.encode("utf-8")
         headers = signature_headers(key, notification_id, int(self._clock.now().timestamp()), payload)
         if not url:
-            return _NoCallback(), headers
+            return NO_CALLBACK, headers
         return self._sender.post(url, payload, headers), headers
 
-    def _attempt(self, result: Any, attempt_no: int, outcome: str, generation: int, trigger: str = "queue") -> Attempt:
+    def _attempt(
+        self, result: DeliveryResult, attempt_no: int, outcome: str, generation: int, trigger: str = "queue"
+    ) -> Attempt:
         return Attempt(
             at=iso_millis(self._clock.now()),
             attempt=attempt_no,
@@ -402,17 +412,6 @@ class DeliverService:
         self._instances.suspend_notifications(instance.id, reason)
 
 
-class _NoCallback:
-    """The result of an attempt with no callback URL configured (events switched off meanwhile)."""
-
-    status_code = None
-    latency_ms = 0.0
-    error = "no callback URL is configured for this instance"
-    response_excerpt = ""
-    retry_after_seconds = None
-    ok = False
-
-
 def _queue_attempts(item: dict[str, Any], generation: int) -> int:
     """Attempts the queue already made for this generation of the notification (manual ones aside)."""
     return sum(
@@ -422,7 +421,7 @@ def _queue_attempts(item: dict[str, Any], generation: int) -> int:
     )
 
 
-def _count_attempt(result: Any) -> None:
+def _count_attempt(result: DeliveryResult) -> None:
     add_metric("DeliveryLatency", MetricUnit.Milliseconds, result.latency_ms)
     add_metric("DeliveryAttempts", MetricUnit.Count, 1)
     add_metric("DeliveriesSucceeded" if result.ok else "DeliveriesFailed", MetricUnit.Count, 1)
