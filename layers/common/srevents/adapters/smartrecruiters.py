@@ -32,6 +32,7 @@ import requests
 
 from srevents import __version__
 from srevents.clock import Clock, SystemClock
+from srevents.domain.redaction import redact
 
 DEFAULT_BASE_URL = "https://api.smartrecruiters.com"
 USER_AGENT = f"srevents/{__version__}"
@@ -206,6 +207,13 @@ class SmartRecruitersClient:
                         timeout=self._timeout,
                         allow_redirects=False,
                     )
+            except (requests.exceptions.InvalidHeader, UnicodeEncodeError):
+                # A key with a CR/LF, surrounding whitespace or non-Latin-1 text: the message would quote it.
+                raise SmartRecruitersAuthError(
+                    None,
+                    "it is not a valid HTTP header value (whitespace at either end, a control character or "
+                    "non-Latin-1 text)",
+                ) from None
             except _TRANSIENT as exc:
                 error = SmartRecruitersError(None, self._redact(f"GET {path}: {type(exc).__name__}: {exc}"))
                 delay = self._backoff(attempt)
@@ -284,4 +292,4 @@ class SmartRecruitersClient:
         return min(max(seconds, 0.0), RETRY_AFTER_CAP_SECONDS)
 
     def _redact(self, text: str) -> str:
-        return text.replace(self._api_key, "***")
+        return redact(text, [self._api_key])

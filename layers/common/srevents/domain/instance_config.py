@@ -330,6 +330,21 @@ def _secret(value: Any, field: str) -> str | Kept:
     return secret
 
 
+def _api_key(value: Any, field: str) -> str | Kept:
+    """The SmartRecruiters key travels as the `X-SmartToken` header: it must be a valid header value as
+    sent, or every poll would fail (and the error would quote it). The key itself is never echoed."""
+    key = _secret(value, field)
+    if isinstance(key, Kept):
+        return key
+    if key != key.strip():
+        raise ValidationError(field, "must not start or end with whitespace")
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in key):
+        raise ValidationError(field, "must not contain control characters (such as CR, LF or tab)")
+    if not key.isascii():
+        raise ValidationError(field, "must contain ASCII characters only")
+    return key
+
+
 def validate_configuration(raw: Any, policy: CallbackPolicy) -> tuple[dict[str, Any], dict[str, str | Kept]]:
     """Validate a whole `configuration` object. Returns (normalized non-secret settings, secrets)."""
     config = _require_object(raw, "configuration")
@@ -340,7 +355,7 @@ def validate_configuration(raw: Any, policy: CallbackPolicy) -> tuple[dict[str, 
             raise ValidationError(f"configuration.{key}", f"is not a known event setting{_closest(key, EVENT_KEYS)}")
     if API_KEY not in config:
         raise ValidationError(f"configuration.{API_KEY}", "is required (your SmartRecruiters API key)")
-    secrets: dict[str, str | Kept] = {API_KEY: _secret(config[API_KEY], f"configuration.{API_KEY}")}
+    secrets: dict[str, str | Kept] = {API_KEY: _api_key(config[API_KEY], f"configuration.{API_KEY}")}
     if config.get(SIGNATURE_KEY) not in (None, ""):
         secrets[SIGNATURE_KEY] = _secret(config[SIGNATURE_KEY], f"configuration.{SIGNATURE_KEY}")
 

@@ -12,7 +12,7 @@ Per resource, in order:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -29,6 +29,7 @@ from srevents.domain.instance import Instance
 from srevents.domain.instance_config import API_KEY, ResourceConfig, resource_configs
 from srevents.domain.notifications import InstanceContext, Notification
 from srevents.domain.poller_state import Cursor, PendingNotification, ResourceState
+from srevents.domain.redaction import redact_and_cut
 from srevents.observability import logger
 
 PageSource = Callable[[str], Any]  # api key → SmartRecruiters client
@@ -99,13 +100,13 @@ class PollService:
         outcome = PollOutcome(instance_id, "polled")
         configs = resource_configs(instance.configuration)
         try:
-            api_key = self._secrets.open(instance_id, instance.secrets_ciphertext)[API_KEY]
-            client = self._sr(api_key)
+            secrets = self._secrets.open(instance_id, instance.secrets_ciphertext)
+            client = self._sr(secrets[API_KEY])
             for index, config in enumerate(configs):
                 state = snapshot.resources.get(config.name, ResourceState())
                 last = index == len(configs) - 1
                 outcome.resources.append(
-                    self._poll_resource(instance, config, state, client, owner, remaining_ms, last)
+                    self._poll_resource(instance, config, state, client, owner, remaining_ms, last, secrets)
                 )
         except LeaseLost:
             logger.warning("poll lost its lease; stopping", extra={"instance_id": instance_id})
@@ -125,6 +126,7 @@ class PollService:
         owner: str,
         remaining_ms: Callable[[], int],
         release: bool,
+        secrets: dict[str, str],
     ) -> ResourceOutcome:
         started = self._clock.now()
         run_start = state.cursor.run_start if state.cursor else started
@@ -148,7 +150,7 @@ class PollService:
         except Exception as error:  # recorded in the poller state; re-raised unless SmartRecruiters failed
             if isinstance(error, LeaseLost):
                 raise
-            reason = _reason(error)
+            reason = _reason(error, secrets.values())
             failed = state.with_changes(
                 last_run_started=iso_millis(started),
                 last_run_finished=iso_millis(self._clock.now()),
@@ -284,12 +286,15 @@ def _message(instance_id: int, notification: Notification, generation: int) -> Q
     )
 
 
-def _reason(error: BaseException) -> str:
+def _reason(error: BaseException, secrets: Iterable[str]) -> str:
+    """The error as the poller state stores it and the log shows it: every secret redacted, then cut."""
     if isinstance(error, SmartRecruitersAuthError):
-        return f"SmartRecruiters refused the API key: {error}"
-    if isinstance(error, SmartRecruitersError):
-        return f"SmartRecruiters request failed: {error}"
-    return f"{type(error).__name__}: {error}"[:500]
+        text = f"SmartRecruiters refused the API key: {error}"
+    elif isinstance(error, SmartRecruitersError):
+        text = f"SmartRecruiters request failed: {error}"
+    else:
+        text = f"{type(error).__name__}: {error}"
+    return redact_and_cut(text, secrets)
 
 
 def _parse_iso(text: str) -> datetime:

@@ -1,0 +1,50 @@
+"""A careless or hostile client: request bodies the API must refuse with a 400 naming the field, storing
+nothing, never answering 5xx and never echoing a secret. (A hostile SmartRecruiters: test_hostile_upstream.)"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from srevents.domain.redaction import MIN_ECHO
+from tests.reliability.api_env import ApiEnv, api_env
+from tests.support.fixtures import seed_body
+
+
+@pytest.fixture(scope="module")
+def env() -> Iterator[ApiEnv]:
+    with api_env() as environment:
+        yield environment
+
+
+# --- 1. API keys that cannot be sent ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "bad_key",
+    [" APIKEY-leading-space-7a1c", "APIKEY-trailing-newline-7a1c\n", "APIKEY-with\r\nX-Injected: 1", "APIKEY-ключ"],
+)
+def test_an_api_key_that_is_no_valid_header_is_refused_without_echo(env: ApiEnv, bad_key: str) -> None:
+    # Given a body whose API key has whitespace around it, a CR/LF inside, or non-ASCII text
+    body = seed_body(name="bad-key")
+    body["configuration"]["api.key"] = bad_key
+    target = env.instances.get("good-key") or env.create("good-key")
+    before = env.probe.snapshot()
+
+    # When it is posted, or patched onto an existing instance
+    created = env.call("POST", "/instances", auth=env.org, json_body=body, also_secret=(bad_key.strip(),))
+    patched = env.call(
+        "PATCH",
+        f"/instances/{target}",
+        auth=env.org,
+        json_body={"configuration": {"api.key": bad_key}},
+        also_secret=(bad_key.strip(),),
+    )
+
+    # Then both are refused naming the field, without the key, and nothing changed
+    for reply in (created, patched):
+        assert reply.status == 400, reply.text
+        assert "configuration.api.key" in reply.body["message"]
+        assert bad_key.strip()[:MIN_ECHO] not in reply.text
+    assert env.probe.snapshot() == before
