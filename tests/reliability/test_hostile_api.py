@@ -48,3 +48,37 @@ def test_an_api_key_that_is_no_valid_header_is_refused_without_echo(env: ApiEnv,
         assert "configuration.api.key" in reply.body["message"]
         assert bad_key.strip()[:MIN_ECHO] not in reply.text
     assert env.probe.snapshot() == before
+
+
+# --- 2. secrets as large as documented ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "secrets",
+    [
+        {"api.key": "k" * 4096, "event.notification.signature.key": "s" * 4096},
+        {"api.key": "sr-key-0042", "event.notification.signature.key": "ключ-" * 819},  # 4,095 non-ASCII-rich
+        {"api.key": "sr-key-0042", "event.notification.signature.key": "\U0001f511" * 4096},
+    ],
+    ids=["4096-ascii", "cyrillic", "astral"],
+)
+def test_secrets_up_to_the_documented_size_are_stored(env: ApiEnv, secrets: dict[str, str]) -> None:
+    # Given a body with secrets of the largest documented size (4,096 characters), in any script
+    body = seed_body(name="large-secrets")
+    body["configuration"].update(secrets)
+
+    # When it is posted, then patched with the same secrets again
+    created = env.call("POST", "/instances", auth=env.org, json_body=body, also_secret=tuple(secrets.values()))
+    assert created.status == 200, created.text[:300]
+    patched = env.call(
+        "PATCH",
+        f"/instances/{created.body['id']}",
+        auth=env.org,
+        json_body={"configuration": secrets},
+        also_secret=tuple(secrets.values()),
+    )
+
+    # Then both succeed, the secrets masked
+    assert patched.status == 200, patched.text[:300]
+    assert all(patched.body["configuration"][name] == "********" for name in secrets)
+    env.call("DELETE", f"/instances/{created.body['id']}", auth=env.org)

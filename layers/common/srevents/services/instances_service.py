@@ -130,7 +130,8 @@ class InstancesService:
     # -- internals ------------------------------------------------------------------------------
     def _sealed_secrets(self, current: Instance, spec: InstanceSpec) -> tuple[tuple[str, ...], bytes]:
         changed = any(value is not KEPT for value in spec.secrets.values())
-        if not changed and set(spec.secrets) == set(current.secret_names):
+        current_form = self._secret_box.is_current(current.secrets_ciphertext)
+        if not changed and set(spec.secrets) == set(current.secret_names) and current_form:
             return current.secret_names, current.secrets_ciphertext
         existing = self._secret_box.open(current.id, current.secrets_ciphertext)
         plaintext: dict[str, str] = {}
