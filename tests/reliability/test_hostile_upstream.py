@@ -93,3 +93,36 @@ def test_an_upstream_error_echoing_the_key_is_stored_and_logged_redacted(
         outcome=f"error saved as `{status['lastError'][:70]}`; no {MIN_ECHO}-character piece of the key stored "
         "or logged",
     )
+
+
+# --- 3. a looping page cursor ----------------------------------------------------------------------------
+
+
+def _page(records: list[dict[str, Any]], next_page_id: str | None) -> requests.Response:
+    body: dict[str, Any] = {"limit": 100, "totalFound": 10**6, "content": records}
+    if next_page_id:
+        body["nextPageId"] = next_page_id
+    return scripted(200, body)
+
+
+def test_a_looping_page_cursor_ends_the_poll_with_the_error_saved(world: World, report: Callable[..., None]) -> None:
+    # Given an instance and a SmartRecruiters whose every page names the same next page
+    instance = world.create_instance()
+    cap = 50  # a guard for the test itself: after 50 requests the "last" page comes
+    asked = hostile(world, lambda url, params: _page([], "LOOP" if len(asked) < cap else None))
+
+    # When the instance is polled
+    [invocation] = world.tick()
+
+    # Then the poll stops at the repeated cursor, saves the error and shows it
+    assert invocation.result is not None, invocation.error
+    status = poller_status(world, instance)["candidates"]
+    assert status["lastResult"] == "error" and "looping page cursor" in status["lastError"], status
+    assert len(asked) <= 3, f"{len(asked)} requests for a looping cursor"
+    report(
+        section="hostile",
+        key=case_key("hostile", "looping-cursor"),
+        case="A page cursor that comes back (`nextPageId` always the same)",
+        fault='every page after the first: `"nextPageId": "LOOP"`',
+        outcome=f"stopped after {len(asked)} requests, error saved and shown: `{status['lastError'][:80]}`",
+    )

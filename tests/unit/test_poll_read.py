@@ -7,7 +7,7 @@ import weakref
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from srevents.adapters.smartrecruiters import Page
+from srevents.adapters.smartrecruiters import Page, SmartRecruitersClient
 from srevents.clock import ManualClock
 from srevents.domain.instance_config import POLLER_CONFIGURATION, resource_configs
 from srevents.domain.poller_state import Cursor
@@ -39,7 +39,9 @@ class FakeClient:
         self.alive_at_fetch: list[int] = []
         self._served: list[weakref.ref[Records]] = []
 
-    def get_page(self, path: str, params: dict[str, str], page_id: str | None = None) -> Page:
+    iter_pages = SmartRecruitersClient.iter_pages  # the real paging (and its looping-cursor guard)
+
+    def get_page(self, path: str, params: dict[str, str], page_id: str | None = None, limit: int = 100) -> Page:
         assert path == CONFIG.template.path
         self.requested.append(page_id)
         self.alive_at_fetch.append(sum(ref() is not None for ref in self._served))

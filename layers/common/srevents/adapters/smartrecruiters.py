@@ -177,15 +177,25 @@ class SmartRecruitersClient:
     def iter_pages(
         self, path: str, params: dict[str, str], *, start_page_id: str | None = None, limit: int = 100
     ) -> Iterator[Page]:
-        """Every page of a query, following `nextPageId` until a page comes without one."""
+        """Every page of a query, following `nextPageId` until a page comes without one.
+
+        A cursor that comes back (the same `nextPageId` again, or one of an earlier page of this run) would
+        loop for ever: it raises `SmartRecruitersError` instead, once the pages before it were yielded.
+        """
         page_id = start_page_id
+        seen = {page_id} if page_id is not None else set()
         while True:
             page = self.get_page(path, params, page_id, limit)
             yield page
             if page.next_page_id is None:
                 return
-            if page.next_page_id == page_id:
-                raise SmartRecruitersError(200, f"SmartRecruiters GET {path} returned the same nextPageId again")
+            if page.next_page_id in seen:
+                raise SmartRecruitersError(
+                    200,
+                    f"SmartRecruiters GET {path} returned a nextPageId it had already returned (a looping page "
+                    f"cursor) after {len(seen) + 1} page(s): stopped",
+                )
+            seen.add(page.next_page_id)
             page_id = page.next_page_id
 
     def _get_json(self, path: str, query: dict[str, str]) -> Any:

@@ -223,8 +223,8 @@ class PollService:
 
         def records() -> Iterator[dict[str, Any]]:
             nonlocal pages, page_id
-            while True:
-                page = client.get_page(config.template.path, params, page_id=page_id)
+            # iter_pages refuses a looping cursor (a nextPageId seen before in this run) with an error.
+            for page in client.iter_pages(config.template.path, params, start_page_id=page_id):
                 pages += 1
                 page_id = page.next_page_id
                 yield from page.records
