@@ -30,7 +30,7 @@ AWS_FAULTS = (
 
 FUZZ = ("post-bodies", "patch-bodies", "authorization", "path-ids", "queries", "openapi")
 SECURITY = ("routes", "ssrf-creation-literal", "ssrf-creation-resolved", "ssrf-delivery")
-HOSTILE = ("echoed-key", "looping-cursor")
+HOSTILE = ("echoed-key", "looping-cursor", "unencodable-records")
 
 
 def case_key(section: str, *parts: object) -> str:

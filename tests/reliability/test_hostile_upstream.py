@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from srevents.domain.redaction import MIN_ECHO
+from srevents.domain.resources import default_resource_config
 from tests.reliability.cases import case_key
 from tests.reliability.world import World
 from tests.support.leaks import register_secret
@@ -32,18 +33,24 @@ def _holds_piece(text: str, secret: str) -> bool:
     return any(piece in text for piece in _pieces(secret))
 
 
-def scripted(status: int, body: Any, headers: dict[str, str] | None = None) -> requests.Response:
-    """A SmartRecruiters answer written by the test."""
+def scripted(
+    status: int, body: Any, headers: dict[str, str] | None = None, raw: str | None = None
+) -> requests.Response:
+    """A SmartRecruiters answer written by the test (`raw`: the body's exact text)."""
     response = requests.Response()
     response.status_code = status
-    response._content = json.dumps(body).encode()
+    response._content = (json.dumps(body) if raw is None else raw).encode("utf-8", "surrogatepass")
     response.headers.update({"Content-Type": "application/json", **(headers or {})})
     response.reason = {200: "OK", 401: "Unauthorized", 429: "Too Many Requests"}.get(status, "")
     return response
 
 
-def hostile(world: World, answer: Callable[[str, dict[str, Any]], requests.Response | None]) -> list[dict[str, Any]]:
-    """SmartRecruiters answers what `answer(url, params)` returns (None: the simulator's own answer)."""
+Answer = Callable[[str, dict[str, Any], Callable[[], requests.Response]], requests.Response | None]
+
+
+def hostile(world: World, answer: Answer) -> list[dict[str, Any]]:
+    """SmartRecruiters answers what `answer(url, params, real)` returns; `real()` is the simulator's own
+    answer, and None means: that one."""
     session = world.sr_session
     real_get = type(session).get
     asked: list[dict[str, Any]] = []
@@ -51,7 +58,8 @@ def hostile(world: World, answer: Callable[[str, dict[str, Any]], requests.Respo
     def get(url: str, **kwargs: Any) -> requests.Response:
         params = dict(kwargs.get("params") or {})
         asked.append({"url": str(url), **params})
-        scripted_answer = answer(str(url), params)  # (a Response is falsy when its status is not 2xx)
+        scripted_answer = answer(str(url), params, lambda: real_get(session, url, **kwargs))
+        # (a Response is falsy when its status is not 2xx: compare with None)
         return real_get(session, url, **kwargs) if scripted_answer is None else scripted_answer
 
     session.get = get  # type: ignore[method-assign]
@@ -73,7 +81,7 @@ def test_an_upstream_error_echoing_the_key_is_stored_and_logged_redacted(
     # Given an instance whose key SmartRecruiters has revoked, and a SmartRecruiters that quotes the key back
     world.store.add_api_key(LONG_KEY)
     instance = world.create_instance(**{"api.key": LONG_KEY})
-    hostile(world, lambda url, params: scripted(401, {"message": f"Invalid token: {LONG_KEY[:185]}"}))
+    hostile(world, lambda url, params, real: scripted(401, {"message": f"Invalid token: {LONG_KEY[:185]}"}))
 
     # When the instance is polled
     with caplog.at_level(logging.DEBUG):
@@ -109,7 +117,7 @@ def test_a_looping_page_cursor_ends_the_poll_with_the_error_saved(world: World, 
     # Given an instance and a SmartRecruiters whose every page names the same next page
     instance = world.create_instance()
     cap = 50  # a guard for the test itself: after 50 requests the "last" page comes
-    asked = hostile(world, lambda url, params: _page([], "LOOP" if len(asked) < cap else None))
+    asked = hostile(world, lambda url, params, real: _page([], "LOOP" if len(asked) < cap else None))
 
     # When the instance is polled
     [invocation] = world.tick()
@@ -125,4 +133,59 @@ def test_a_looping_page_cursor_ends_the_poll_with_the_error_saved(world: World, 
         case="A page cursor that comes back (`nextPageId` always the same)",
         fault='every page after the first: `"nextPageId": "LOOP"`',
         outcome=f"stopped after {len(asked)} requests, error saved and shown: `{status['lastError'][:80]}`",
+    )
+
+
+# --- 4. records nothing can encode -----------------------------------------------------------------------
+
+
+def _with_bad_records(real: requests.Response, updated_on: str) -> requests.Response:
+    """The simulator's page with two records added in front: one with a lone surrogate, one nested 3,000 deep."""
+    body = real.json()
+    surrogate = json.dumps({"id": "bad-surrogate", "firstName": "\ud800", "updatedOn": updated_on})
+    deep = '{"id":"bad-deep","updatedOn":' + json.dumps(updated_on) + ',"x":' + "[" * 3000 + "]" * 3000 + "}"
+    records = ",".join([surrogate, deep, *(json.dumps(r) for r in body["content"])])
+    rest = json.dumps({k: v for k, v in body.items() if k != "content"})
+    return scripted(200, None, raw=rest[:-1] + ("," if len(rest) > 2 else "") + f'"content":[{records}]}}')
+
+
+def test_records_nothing_can_encode_are_skipped_and_counted(
+    world: World, report: Callable[..., None], caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given an instance polling candidates and jobs, new candidates and a new job
+    configuration = {name: default_resource_config(name) for name in ("candidates", "jobs")}
+    instance = world.create_instance(**{"event.poller.configuration": configuration})
+    world.clock.advance(61)
+    made = world.change(creates=3, gap=0.1)
+    world.ledger.record("jobs", world.store.create_job())
+    # and a SmartRecruiters that adds a record with a lone surrogate and one nested 3,000 levels deep
+    hostile(
+        world,
+        lambda url, params, real: (
+            _with_bad_records(real(), made[0]["updatedOn"]) if url.endswith("/candidates") else None
+        ),
+    )
+
+    # When the instance is polled and its notifications delivered
+    with caplog.at_level(logging.WARNING):
+        [invocation] = world.tick()
+    world.deliver()
+
+    # Then the two bad records are skipped and counted (with their ids), the good ones delivered, jobs polled too
+    assert invocation.result is not None, invocation.error
+    status = poller_status(world, instance)
+    assert status["candidates"]["lastResult"] == "ok", status["candidates"]
+    assert status["candidates"]["skippedUnreadable"] == 2
+    assert status["jobs"]["lastResult"] == "ok" and status["jobs"]["eventsEmitted"] == 1
+    logged = [str(getattr(record, "ids", "")) for record in caplog.records]
+    assert any("bad-deep" in ids and "bad-surrogate" in ids for ids in logged), logged
+    tally = world.tally()
+    assert tally.lost == 0 and tally.duplicates == 0, tally.missing[:5]
+    report(
+        section="hostile",
+        key=case_key("hostile", "unencodable-records"),
+        case="Records nothing can encode on a page of good ones (and a second resource)",
+        fault='a record with `"\\ud800"`, a record nested 3,000 levels deep',
+        outcome=f"both skipped and counted (`skippedUnreadable: 2`, ids logged); {tally.delivered} good changes "
+        "delivered; jobs polled",
     )

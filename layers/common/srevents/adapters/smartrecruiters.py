@@ -32,6 +32,7 @@ import requests
 
 from srevents import __version__
 from srevents.clock import Clock, SystemClock
+from srevents.domain.records import loads_deep_page
 from srevents.domain.redaction import redact
 
 DEFAULT_BASE_URL = "https://api.smartrecruiters.com"
@@ -250,6 +251,14 @@ class SmartRecruitersClient:
     def _parse_json(self, path: str, response: requests.Response) -> Any:
         try:
             return response.json()
+        except RecursionError:
+            # A record nested deeper than the parser goes: read the page record by record, that one unreadable.
+            try:
+                return loads_deep_page(response.text)
+            except (RecursionError, ValueError):
+                raise SmartRecruitersError(
+                    response.status_code, f"SmartRecruiters GET {path} returned JSON nested too deeply"
+                ) from None
         except ValueError:
             raise SmartRecruitersError(response.status_code, f"SmartRecruiters GET {path} returned non-JSON") from None
 

@@ -102,12 +102,23 @@ class PollService:
         try:
             secrets = self._secrets.open(instance_id, instance.secrets_ciphertext)
             client = self._sr(secrets[API_KEY])
+            failure: Exception | None = None
             for index, config in enumerate(configs):
                 state = snapshot.resources.get(config.name, ResourceState())
                 last = index == len(configs) - 1
-                outcome.resources.append(
-                    self._poll_resource(instance, config, state, client, owner, remaining_ms, last, secrets)
-                )
+                try:
+                    outcome.resources.append(
+                        self._poll_resource(instance, config, state, client, owner, remaining_ms, last, secrets)
+                    )
+                except LeaseLost:
+                    raise
+                except Exception as error:  # saved by _poll_resource; the other resources are still polled
+                    failure = failure or error
+                    outcome.resources.append(
+                        ResourceOutcome(config.name, "error", error=_reason(error, secrets.values()))
+                    )
+            if failure is not None:
+                raise failure  # the invocation fails (Scheduler retries it), after every resource had its turn
         except LeaseLost:
             logger.warning("poll lost its lease; stopping", extra={"instance_id": instance_id})
             return outcome
@@ -186,6 +197,11 @@ class PollService:
             skipped_unreadable=changes.skipped_unreadable,
         )
         self._state.save(instance.id, owner, config.name, committed, release=release)
+        if changes.skipped_unreadable:
+            logger.warning(
+                "records skipped as unreadable",
+                extra={**log, "skipped": changes.skipped_unreadable, "ids": changes.unreadable_ids},
+            )
         logger.info(
             "poll committed",
             extra={
