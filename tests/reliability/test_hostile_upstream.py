@@ -11,11 +11,14 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
 import requests
 
+from devstack.lambda_runtime import LambdaContext
 from srevents.domain.redaction import MIN_ECHO
 from srevents.domain.resources import default_resource_config
 from tests.reliability.cases import case_key
@@ -188,4 +191,55 @@ def test_records_nothing_can_encode_are_skipped_and_counted(
         fault='a record with `"\\ud800"`, a record nested 3,000 levels deep',
         outcome=f"both skipped and counted (`skippedUnreadable: 2`, ids logged); {tally.delivered} good changes "
         "delivered; jobs polled",
+    )
+
+
+# --- 5. a Retry-After of a day ---------------------------------------------------------------------------
+
+
+@dataclass
+class OnTheWorldsClock(LambdaContext):
+    """A Lambda context whose remaining time runs on the world's simulated clock (the client sleeps on it)."""
+
+    clock: Any = None
+
+    def __post_init__(self) -> None:
+        self.deadline = self.clock.now() + timedelta(seconds=self.timeout_seconds)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline - self.clock.now()).total_seconds() * 1000))
+
+
+def test_a_retry_after_of_a_day_ends_the_poll_in_time_with_error_and_cursor_saved(
+    world: World, report: Callable[..., None]
+) -> None:
+    # Given an instance with 150 new candidates (two pages), and a SmartRecruiters that answers the second
+    # page with 429 and `Retry-After: 86400` every time
+    instance = world.create_instance()
+    world.clock.advance(61)
+    world.change(creates=150, gap=0.1)
+    day = scripted(429, {"message": "Too many requests"}, {"Retry-After": "86400"})
+    hostile(world, lambda url, params, real: day if "pageId" in params else None)
+
+    # When the poll function runs with a 300-second timeout on the simulated clock
+    world.clock.advance(15 * 60)
+    context = OnTheWorldsClock(function_name="srevents-PollFunction", timeout_seconds=300, clock=world.clock)
+    started = world.clock.now()
+    result = world.poller.lambda_handler({"instanceId": instance}, context)
+    took = (world.clock.now() - started).total_seconds()
+    world.deliver()
+
+    # Then it stopped retrying in time to save the error and the cursor, and the first page was delivered
+    assert took < 300 - 25, f"the poll took {took:.0f} s of its 300 s"
+    assert result["resources"][0]["result"] == "partial", result
+    status = poller_status(world, instance)["candidates"]
+    assert status["resumesFromCursor"] and "would not fit in the time left" in (status["lastError"] or ""), status
+    assert len(world.receiver.received) > 0
+    report(
+        section="hostile",
+        key=case_key("hostile", "retry-after-a-day"),
+        case="`Retry-After: 86400` on every 429 of the second page",
+        fault="page 2: `429`, `Retry-After: 86400`, on every attempt",
+        outcome=f"poll ended after {took:.0f} s of its 300 s, page 1 delivered, cursor and error saved: "
+        f"`{status['lastError'][:60]}…`",
     )

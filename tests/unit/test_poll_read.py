@@ -41,7 +41,9 @@ class FakeClient:
 
     iter_pages = SmartRecruitersClient.iter_pages  # the real paging (and its looping-cursor guard)
 
-    def get_page(self, path: str, params: dict[str, str], page_id: str | None = None, limit: int = 100) -> Page:
+    def get_page(
+        self, path: str, params: dict[str, str], page_id: str | None = None, limit: int = 100, **_: Any
+    ) -> Page:
         assert path == CONFIG.template.path
         self.requested.append(page_id)
         self.alive_at_fetch.append(sum(ref() is not None for ref in self._served))
@@ -66,9 +68,10 @@ def service(min_remaining_ms: int = 30_000) -> PollService:
 
 
 def read(client: FakeClient, remaining_ms: Any = lambda: 600_000, cursor: Cursor | None = None) -> Any:
-    return service()._read(
+    changes, pages, next_page, _stopped = service()._read(
         CONFIG, WATERMARK, cursor, client, remaining_ms, poll_start=POLL_START, remembered=frozenset()
     )
+    return changes, pages, next_page
 
 
 def test_every_page_is_read_and_turned_into_events_in_order() -> None:

@@ -21,7 +21,7 @@ import logging
 import math
 import random
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -68,6 +68,10 @@ class SmartRecruitersError(Exception):
 
 class SmartRecruitersAuthError(SmartRecruitersError):
     """401/403: the key is wrong, revoked or lacks a permission. Retrying cannot help."""
+
+
+class SmartRecruitersOutOfTime(SmartRecruitersError):
+    """A failure still worth retrying, but the caller's time budget has no room for the wait and the retry."""
 
 
 @dataclass
@@ -162,12 +166,20 @@ class SmartRecruitersClient:
     def __repr__(self) -> str:
         return f"SmartRecruitersClient(base_url={self._base_url!r})"
 
-    def get_page(self, path: str, params: dict[str, str], page_id: str | None = None, limit: int = 100) -> Page:
+    def get_page(
+        self,
+        path: str,
+        params: dict[str, str],
+        page_id: str | None = None,
+        limit: int = 100,
+        *,
+        time_left: Callable[[], float] | None = None,
+    ) -> Page:
         """One page of a list endpoint (`/candidates`, `/jobs`, `/users`)."""
         query = {**params, "limit": str(limit)}
         if page_id is not None:
             query["pageId"] = page_id
-        body = self._get_json(path, query)
+        body = self._get_json(path, query, time_left)
         content = body.get("content") if isinstance(body, dict) else None
         if not isinstance(content, list):
             raise SmartRecruitersError(200, f"SmartRecruiters GET {path} returned no 'content' list")
@@ -176,7 +188,13 @@ class SmartRecruitersClient:
         return Page(content, next_page_id, total_found if isinstance(total_found, int) else None)
 
     def iter_pages(
-        self, path: str, params: dict[str, str], *, start_page_id: str | None = None, limit: int = 100
+        self,
+        path: str,
+        params: dict[str, str],
+        *,
+        start_page_id: str | None = None,
+        limit: int = 100,
+        time_left: Callable[[], float] | None = None,
     ) -> Iterator[Page]:
         """Every page of a query, following `nextPageId` until a page comes without one.
 
@@ -186,7 +204,7 @@ class SmartRecruitersClient:
         page_id = start_page_id
         seen = {page_id} if page_id is not None else set()
         while True:
-            page = self.get_page(path, params, page_id, limit)
+            page = self.get_page(path, params, page_id, limit, time_left=time_left)
             yield page
             if page.next_page_id is None:
                 return
@@ -199,7 +217,9 @@ class SmartRecruitersClient:
             seen.add(page.next_page_id)
             page_id = page.next_page_id
 
-    def _get_json(self, path: str, query: dict[str, str]) -> Any:
+    def _get_json(self, path: str, query: dict[str, str], time_left: Callable[[], float] | None = None) -> Any:
+        """The answer's JSON, retrying 429, 5xx and transient failures; `time_left()` (seconds) bounds the
+        retries: a retry whose wait and request would not fit raises `SmartRecruitersOutOfTime` instead."""
         if not path.startswith("/") or "://" in path:
             # The key must only ever travel to base_url.
             raise ValueError(f"path must be a path on the SmartRecruiters API, got {path!r}")
@@ -236,6 +256,13 @@ class SmartRecruitersClient:
                     raise error
                 retry_after = self._retry_after(response)
                 delay = self._backoff(attempt) if retry_after is None else retry_after
+            if time_left is not None and delay + sum(self._timeout) > time_left():
+                raise SmartRecruitersOutOfTime(
+                    error.status,
+                    f"SmartRecruiters GET {path} failed ({error.message}) and a retry in {delay:.0f} s would not "
+                    f"fit in the time left: stopped after {attempt} attempt(s)",
+                    error.errors,
+                )
             if attempt == self._max_attempts:
                 raise SmartRecruitersError(
                     error.status,

@@ -21,7 +21,11 @@ from srevents.adapters.instances_store import InstancesStore
 from srevents.adapters.notification_queue import MAX_ENTRIES, NotificationQueue, QueueMessage
 from srevents.adapters.poller_state_store import LeaseLost, PollerStateStore
 from srevents.adapters.secrets import SecretBox
-from srevents.adapters.smartrecruiters import SmartRecruitersAuthError, SmartRecruitersError
+from srevents.adapters.smartrecruiters import (
+    SmartRecruitersAuthError,
+    SmartRecruitersError,
+    SmartRecruitersOutOfTime,
+)
 from srevents.clock import Clock, iso_millis, to_millis
 from srevents.domain import notifications
 from srevents.domain.changes import ChangeSet, Event, detect_changes, lower_bound
@@ -145,7 +149,7 @@ class PollService:
         log = {"instance_id": instance.id, "resource": config.name}
         try:
             remembered = frozenset(v for v in state.remembered if v not in _pending_versions(state))
-            changes, pages, next_page = self._read(
+            changes, pages, next_page, stopped = self._read(
                 config, watermark, state.cursor, client, remaining_ms, poll_start=run_start, remembered=remembered
             )
             planned, fresh = self._plan(instance, config.name, state.pending, changes.events, started)
@@ -187,9 +191,9 @@ class PollService:
             last_run_started=iso_millis(started),
             last_run_finished=iso_millis(self._clock.now()),
             last_result="ok" if complete else "partial",
-            last_error=None,
+            last_error=None if stopped is None else _reason(stopped, secrets.values()),
             last_success=iso_millis(started),
-            consecutive_failures=0,
+            consecutive_failures=0 if stopped is None else state.consecutive_failures + 1,
             pages=pages,
             records_read=changes.records_read,
             events_emitted=len(emitted),
@@ -226,9 +230,14 @@ class PollService:
         *,
         poll_start: datetime,
         remembered: frozenset[bytes],
-    ) -> tuple[ChangeSet, int, str | None]:
+    ) -> tuple[ChangeSet, int, str | None, SmartRecruitersOutOfTime | None]:
         """Every page from the lookback bound (or the cursor) to the last, unless time runs short, turned
-        into events: (the ChangeSet, pages read, the next page's id if it stopped early).
+        into events: (the ChangeSet, pages read, the next page's id if it stopped early, and the error that
+        stopped it if a failing page could not be retried within the time left).
+
+        The client's retries are bounded by the time left before `min_remaining_ms_for_page`: a 429 asking to
+        wait longer (a `Retry-After` of a day) stops the read in time to save the error. If pages were read
+        before, they are kept and the failing page becomes the cursor; if none was, the read fails.
 
         The pages go through `detect_changes` as they arrive, so only one page of parsed records is held
         at a time; the events keep their records as compact JSON, several times smaller than the dicts.
@@ -237,18 +246,29 @@ class PollService:
         pages = 0
         page_id = cursor.page_id if cursor else None
 
+        stopped: SmartRecruitersOutOfTime | None = None
+
+        def time_left() -> float:
+            return (remaining_ms() - self._limits.min_remaining_ms_for_page) / 1000
+
         def records() -> Iterator[dict[str, Any]]:
-            nonlocal pages, page_id
+            nonlocal pages, page_id, stopped
             # iter_pages refuses a looping cursor (a nextPageId seen before in this run) with an error.
-            for page in client.iter_pages(config.template.path, params, start_page_id=page_id):
-                pages += 1
-                page_id = page.next_page_id
-                yield from page.records
-                if page_id is None or remaining_ms() < self._limits.min_remaining_ms_for_page:
-                    return
+            pages_iter = client.iter_pages(config.template.path, params, start_page_id=page_id, time_left=time_left)
+            try:
+                for page in pages_iter:
+                    pages += 1
+                    page_id = page.next_page_id
+                    yield from page.records
+                    if page_id is None or remaining_ms() < self._limits.min_remaining_ms_for_page:
+                        return
+            except SmartRecruitersOutOfTime as error:
+                if pages == 0:
+                    raise
+                stopped = error  # page_id is the failing page's: the next poll resumes there
 
         changes = detect_changes(records(), config, watermark=watermark, poll_start=poll_start, remembered=remembered)
-        return changes, pages, page_id
+        return changes, pages, page_id, stopped
 
     def _plan(
         self,
