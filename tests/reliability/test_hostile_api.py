@@ -82,3 +82,47 @@ def test_secrets_up_to_the_documented_size_are_stored(env: ApiEnv, secrets: dict
     assert patched.status == 200, patched.text[:300]
     assert all(patched.body["configuration"][name] == "********" for name in secrets)
     env.call("DELETE", f"/instances/{created.body['id']}", auth=env.org)
+
+
+# --- 6. a poller configuration string nothing can hold ----------------------------------------------------
+
+DEEP = "[" * 990 + "]" * 990
+SURROGATE_FORMAT = (
+    '{"candidates": {"url": "/hubs/humancapital/candidates?where=updatedAfter=\'${gmtDate:yyyy-MM-dd}\'",'
+    ' "datesConfiguration": {"updatedDateField": "updatedOn", "updatedDateFormat": "yyyy-MM-dd\'\\ud800\'"}}}'
+)
+
+
+@pytest.mark.parametrize(
+    "configuration",
+    [
+        '{"candidates": ' + DEEP + "}",
+        '{"candidates": {"url": "x", "pollDelay": ' + DEEP + "}}",
+        "[" * 5000 + "]" * 5000,
+        SURROGATE_FORMAT,
+    ],
+    ids=["nested-990", "nested-990-in-a-setting", "nested-5000", "lone-surrogate"],
+)
+def test_a_poller_configuration_string_nested_too_deeply_or_not_unicode_is_refused(
+    env: ApiEnv, configuration: str
+) -> None:
+    # Given `event.poller.configuration` as a JSON string that nests ~1,000 levels or holds a lone surrogate
+    body = seed_body(name="hostile-configuration")
+    body["configuration"]["event.poller.configuration"] = configuration
+    target = env.instances.get("good-key") or env.create("good-key")
+    before = env.probe.snapshot()
+
+    # When it is posted, or patched onto an instance
+    created = env.call("POST", "/instances", auth=env.org, json_body=body)
+    patched = env.call(
+        "PATCH",
+        f"/instances/{target}",
+        auth=env.org,
+        json_body={"configuration": {"event.poller.configuration": configuration}},
+    )
+
+    # Then both are refused naming the field, and nothing changed
+    for reply in (created, patched):
+        assert reply.status == 400, reply.text[:300]
+        assert reply.body["message"].startswith("configuration.event.poller.configuration"), reply.body
+    assert env.probe.snapshot() == before

@@ -118,7 +118,10 @@ def _closest(word: str, choices: tuple[str, ...] | list[str]) -> str:
 
 
 def _show(value: Any) -> str:
-    text = json.dumps(value)
+    try:
+        text = json.dumps(value)
+    except (RecursionError, ValueError):
+        return _type_name(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -255,6 +258,47 @@ def _resource(name: str, raw: Any, prefix: str) -> tuple[dict[str, Any], Resourc
     return normalized, ResourceConfig(name, template, id_field, updated, created, poll_delay, tolerance)
 
 
+MAX_CONFIGURATION_DEPTH = 32  # a resource block nests 3 levels; anything far deeper is not a configuration
+
+
+def _depth_within(value: Any, limit: int) -> bool:
+    """True when `value` nests at most `limit` containers deep (checked without recursion)."""
+    level: list[Any] = [value]
+    for _ in range(limit + 1):
+        level = (
+            [
+                v
+                for item in level
+                for v in (item.values() if isinstance(item, dict) else item)
+                if isinstance(v, dict | list)
+            ]
+            if level
+            else []
+        )
+        if not level:
+            return True
+    return False
+
+
+def _loads_storable(text: str, field: str) -> Any:
+    """The JSON text of a setting, parsed, or a ValidationError: not JSON, nested deeper than a configuration
+    ever is (Python's parser stops near 1,000 levels), or holding a lone surrogate (no valid text: nothing
+    can store or answer it)."""
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        raise ValidationError(field, f"is nested too deeply (at most {MAX_CONFIGURATION_DEPTH} levels)") from None
+    except ValueError as exc:
+        raise ValidationError(field, f"is a string but not valid JSON: {exc.args[0]}") from None
+    if not _depth_within(value, MAX_CONFIGURATION_DEPTH):
+        raise ValidationError(field, f"is nested too deeply (at most {MAX_CONFIGURATION_DEPTH} levels)")
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(field, "holds a string that is not valid Unicode (a lone surrogate)") from None
+    return value
+
+
 def parse_poller_configuration(raw: Any) -> dict[str, dict[str, Any]]:
     """Validate `event.poller.configuration` (an object or a JSON-encoded string); return it normalized."""
     from srevents.domain.poll_url import HUB_RESOURCES
@@ -263,10 +307,7 @@ def parse_poller_configuration(raw: Any) -> dict[str, dict[str, Any]]:
     if raw is None:
         raw = {name: default_resource_config(name) for name in DEFAULT_POLLER_CONFIGURATION}
     if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except ValueError as exc:
-            raise ValidationError(field, f"is a string but not valid JSON: {exc.args[0]}") from None
+        raw = _loads_storable(raw, field)
     config = _require_object(raw, field)
     if not config:
         raise ValidationError(field, "must name at least one resource to poll")
