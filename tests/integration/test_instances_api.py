@@ -522,3 +522,34 @@ def test_openapi_document_is_served_and_lists_routes(api: ApiClient) -> None:
 
 def test_unknown_route_is_404(api: ApiClient, org: Credentials) -> None:
     assert api.get("/nothing-here", auth=org).status == 404
+
+
+# --- the Element token on the collection routes -------------------------------------------------------------
+
+
+def test_an_element_token_scopes_the_list_to_its_instance(api: ApiClient, org: Credentials, aws) -> None:
+    # Given two instances of one organization
+    first, second = create(api, org), create(api, org)
+
+    # When the list is asked for with the first one's Element token, or with a token of no instance
+    scoped = api.get("/instances", auth=org, element_token=first["token"])
+    garbage = api.get("/instances", auth=org, element_token="not-a-token-of-any-instance")
+
+    # Then only the first is listed, and the garbage token is refused
+    assert scoped.status == 200 and [i["id"] for i in scoped.body] == [first["id"]]
+    assert second["id"] != first["id"]
+    assert garbage.status == 401, garbage.text
+
+
+def test_creation_refuses_an_element_token_of_no_instance_and_accepts_a_valid_one(
+    api: ApiClient, org: Credentials, aws
+) -> None:
+    existing = create(api, org)
+    before = snapshot(aws)
+
+    garbage = api.post("/instances", auth=org, element_token="not-a-token-of-any-instance", json_body=seed_body())
+    assert garbage.status == 401, garbage.text
+    assert snapshot(aws) == before  # nothing created
+
+    valid = api.post("/instances", auth=org, element_token=existing["token"], json_body=seed_body())
+    assert valid.status == 200, valid.text
