@@ -126,3 +126,42 @@ def test_a_poller_configuration_string_nested_too_deeply_or_not_unicode_is_refus
         assert reply.status == 400, reply.text[:300]
         assert reply.body["message"].startswith("configuration.event.poller.configuration"), reply.body
     assert env.probe.snapshot() == before
+
+
+# --- 9. near-misses of known configuration keys -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "suggested"),
+    [
+        ("Event.notification.signature.key", "event.notification.signature.key"),
+        ("EVENT.NOTIFICATION.CALLBACK.URL", "event.notification.callback.url"),
+        ("api_key", "api.key"),
+        ("API.KEY", "api.key"),
+        ("apiKey", "api.key"),
+        ("api.kye", "api.key"),
+    ],
+)
+def test_a_near_miss_of_a_known_key_is_refused_with_the_key_suggested(env: ApiEnv, key: str, suggested: str) -> None:
+    # Given a body with a secret under a near-miss of its key (it would be kept, and echoed, in plain text)
+    secret = "near-miss-secret-value-4b1d"
+    body = seed_body(name="near-miss")
+    body["configuration"][key] = secret
+    before = env.probe.snapshot()
+
+    # When it is posted
+    reply = env.call("POST", "/instances", auth=env.org, json_body=body, also_secret=(secret,))
+
+    # Then it is refused naming the key and the closest known one, and nothing is stored
+    assert reply.status == 400, reply.text[:300]
+    assert reply.body["message"].startswith(f"configuration.{key} ") and f"'{suggested}'" in reply.body["message"]
+    assert env.probe.snapshot() == before
+
+
+def test_a_key_of_the_clients_own_is_still_kept(env: ApiEnv) -> None:
+    body = seed_body(name="own-keys")
+    body["configuration"].update({"customer.reference": "ACME-42", "apiVersion": "2", "keyring": "blue"})
+    reply = env.call("POST", "/instances", auth=env.org, json_body=body)
+    assert reply.status == 200, reply.text[:300]
+    assert reply.body["configuration"]["customer.reference"] == "ACME-42"
+    env.call("DELETE", f"/instances/{reply.body['id']}", auth=env.org)

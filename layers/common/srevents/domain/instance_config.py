@@ -386,14 +386,43 @@ def _api_key(value: Any, field: str) -> str | Kept:
     return key
 
 
+KNOWN_KEYS = (API_KEY, *EVENT_KEYS)
+NEAR_MISS_RATIO = 0.85  # "api.kye", "api-key": a typo of a known key, not a name of the client's own
+
+
+def _plain(key: str) -> str:
+    """A key without case and punctuation: `API_Key`, `api-key` and `api.key` are all `apikey`."""
+    return "".join(char for char in key.lower() if char.isalnum())
+
+
+def _near_miss(key: str) -> bool:
+    """A key the client surely meant as a known one (a case variant, other punctuation, a typo): kept as a
+    setting of the client's own, a secret under it would be stored and echoed in plain text."""
+    import difflib
+
+    plain = _plain(key)
+    return any(
+        plain == _plain(known) or difflib.SequenceMatcher(None, key.lower(), known).ratio() >= NEAR_MISS_RATIO
+        for known in KNOWN_KEYS
+    )
+
+
 def validate_configuration(raw: Any, policy: CallbackPolicy) -> tuple[dict[str, Any], dict[str, str | Kept]]:
     """Validate a whole `configuration` object. Returns (normalized non-secret settings, secrets)."""
     config = _require_object(raw, "configuration")
     for key in config:
         if not isinstance(key, str) or not key:
             raise ValidationError("configuration", "has an empty key")
-        if key.startswith("event.") and key not in EVENT_KEYS:
-            raise ValidationError(f"configuration.{key}", f"is not a known event setting{_closest(key, EVENT_KEYS)}")
+        if key.lower().startswith("event.") and key not in EVENT_KEYS:
+            raise ValidationError(
+                f"configuration.{key}", f"is not a known event setting{_closest(key.lower(), EVENT_KEYS)}"
+            )
+        if key not in KNOWN_KEYS and _near_miss(key):
+            raise ValidationError(
+                f"configuration.{key}",
+                f"is not a known setting, and too close to one to be kept as a setting of your own"
+                f"{_closest(key.lower(), KNOWN_KEYS) or _closest(_plain(key), [_plain(k) for k in KNOWN_KEYS])}",
+            )
     if API_KEY not in config:
         raise ValidationError(f"configuration.{API_KEY}", "is required (your SmartRecruiters API key)")
     secrets: dict[str, str | Kept] = {API_KEY: _api_key(config[API_KEY], f"configuration.{API_KEY}")}
