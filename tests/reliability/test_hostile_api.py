@@ -165,3 +165,74 @@ def test_a_key_of_the_clients_own_is_still_kept(env: ApiEnv) -> None:
     assert reply.status == 200, reply.text[:300]
     assert reply.body["configuration"]["customer.reference"] == "ACME-42"
     env.call("DELETE", f"/instances/{reply.body['id']}", auth=env.org)
+
+
+# --- 11. duplicate keys, digits of other scripts ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "key"),
+    [
+        (
+            '{"element": {"key": "evil", "key": "smartrecruiters"}, "name": "dup", "configuration": {"api.key": "k"}}',
+            "key",
+        ),
+        (
+            '{"element": {"key": "smartrecruiters"}, "name": "a", "name": "b", "configuration": {"api.key": "k"}}',
+            "name",
+        ),
+        (
+            '{"element": {"key": "smartrecruiters"}, "name": "dup", '
+            '"configuration": {"api.key": "sr-key-one-1234", "api.key": "sr-key-two-5678"}}',
+            "api.key",
+        ),
+    ],
+    ids=["element.key", "name", "api.key"],
+)
+def test_a_body_with_a_duplicate_key_is_refused_naming_it(env: ApiEnv, raw: str, key: str) -> None:
+    # Given a body where one object holds a key twice (JSON parsers disagree on which one counts)
+    target = env.instances.get("good-key") or env.create("good-key")
+    before = env.probe.snapshot()
+
+    # When it is posted, or sent as a patch
+    created = env.call("POST", "/instances", auth=env.org, raw_body=raw, also_secret=("sr-key-one-1234",))
+    patch = {
+        "key": '{"configuration": {"key": "a", "key": "b"}}',
+        "name": '{"name": "x", "tags": [], "name": "y"}',
+        "api.key": '{"configuration": {"api.key": "sr-key-one-1234", "api.key": "sr-key-two-5678"}}',
+    }[key]
+    patched = env.call("PATCH", f"/instances/{target}", auth=env.org, raw_body=patch)
+
+    # Then both are refused naming the key, and nothing changed
+    for reply in (created, patched):
+        assert reply.status == 400, reply.text[:300]
+        assert f'"{key}"' in reply.body["message"] and "twice" in reply.body["message"], reply.body
+        assert "sr-key-one-1234" not in reply.text and "sr-key-two-5678" not in reply.text
+    assert env.probe.snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("setting", "digits"),
+    [
+        ("event.poller.refresh_interval", "١٥"),  # Arabic-Indic digits: int() reads them as 15
+        ("event.poller.refresh_interval", "１５"),  # fullwidth
+        ("event.poller.configuration.candidates.pollDelay", "٦٠"),
+    ],
+    ids=["interval-arabic-indic", "interval-fullwidth", "poll-delay-arabic-indic"],
+)
+def test_digits_other_than_ascii_are_refused(env: ApiEnv, setting: str, digits: str) -> None:
+    # Given a number of minutes or seconds written in digits of another script
+    body = seed_body(name="digits")
+    if setting == "event.poller.refresh_interval":
+        body["configuration"][setting] = digits
+    else:
+        body["configuration"]["event.poller.configuration"]["candidates"]["pollDelay"] = digits
+    before = env.probe.snapshot()
+
+    # When it is posted
+    reply = env.call("POST", "/instances", auth=env.org, json_body=body)
+
+    # Then it is refused naming the setting, and nothing is stored
+    assert reply.status == 400, reply.text[:300]
+    assert reply.body["message"].startswith(f"configuration.{setting}"), reply.body
+    assert env.probe.snapshot() == before

@@ -163,7 +163,7 @@ def parse_bool(value: Any, field: str) -> bool:
 
 def parse_interval(value: Any, field: str) -> int:
     whole_float = isinstance(value, float) and value.is_integer()
-    digits = isinstance(value, str) and re.fullmatch(r"\s*\d{1,6}\s*", value) is not None
+    digits = isinstance(value, str) and re.fullmatch(r"\s*[0-9]{1,6}\s*", value) is not None
     number: int | None = None
     if isinstance(value, int) and not isinstance(value, bool):
         number = value
@@ -181,7 +181,7 @@ def _seconds(value: Any, field: str, maximum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise ValidationError(field, f"must be a whole number of seconds, got {_show(value)}")
     if isinstance(value, str):
-        if not re.fullmatch(r"\s*\d{1,6}\s*", value):
+        if not re.fullmatch(r"\s*[0-9]{1,6}\s*", value):
             raise ValidationError(field, f"must be a whole number of seconds, got {_show(value)}")
         value = int(value)
     if not 0 <= value <= maximum:
@@ -284,8 +284,12 @@ def _loads_storable(text: str, field: str) -> Any:
     """The JSON text of a setting, parsed, or a ValidationError: not JSON, nested deeper than a configuration
     ever is (Python's parser stops near 1,000 levels), or holding a lone surrogate (no valid text: nothing
     can store or answer it)."""
+    from srevents.domain.strict_json import DuplicateKeyError, duplicate_key_message, refuse_duplicate_keys
+
     try:
-        value = json.loads(text)
+        value = json.loads(text, object_pairs_hook=refuse_duplicate_keys)
+    except DuplicateKeyError as error:
+        raise ValidationError(field, duplicate_key_message(error)) from None
     except RecursionError:
         raise ValidationError(field, f"is nested too deeply (at most {MAX_CONFIGURATION_DEPTH} levels)") from None
     except ValueError as exc:
