@@ -8,7 +8,9 @@ from typing import Any
 
 import boto3
 import pytest
+from cryptography.exceptions import InvalidTag
 
+from srevents.adapters.secrets import SecretBox
 from srevents.domain.instance_config import MASK
 from tests.support.api_client import ApiClient, Credentials
 from tests.support.aws_state import instance_item, schedule, snapshot
@@ -51,7 +53,11 @@ def test_seed_body_creates_instance_with_vendor_shape(api: ApiClient, org: Crede
     assert SEED_API_KEY not in reply.text and SEED_SIGNATURE_KEY not in reply.text
 
 
-def test_secrets_are_stored_encrypted_with_the_instance_in_the_context(api: ApiClient, org: Credentials, aws) -> None:
+def _box(aws) -> SecretBox:
+    return SecretBox(boto3.client("kms", region_name="us-east-1"), aws.refs["SecretsKey"])
+
+
+def test_secrets_are_stored_encrypted_and_bound_to_the_instance(api: ApiClient, org: Credentials, aws) -> None:
     instance = create(api, org)
 
     item = instance_item(aws, instance["id"])
@@ -60,12 +66,35 @@ def test_secrets_are_stored_encrypted_with_the_instance_in_the_context(api: ApiC
     assert SEED_API_KEY not in raw and SEED_SIGNATURE_KEY not in raw
     assert instance["token"] not in raw
     ciphertext = item["secrets"]["B"]
+    plaintext = _box(aws).open(instance["id"], ciphertext)
+    assert plaintext == {"api.key": SEED_API_KEY, "event.notification.signature.key": SEED_SIGNATURE_KEY}
+    with pytest.raises(InvalidTag):  # the instance id is the AES-GCM associated data
+        _box(aws).open(999, ciphertext)
+
+
+def test_secrets_sealed_the_old_way_are_sealed_again_at_the_next_change(api: ApiClient, org: Credentials, aws) -> None:
+    # Given an instance whose secrets were sealed before envelope encryption (KMS Encrypt, id in the context)
+    instance = create(api, org)
     kms = boto3.client("kms", region_name="us-east-1")
     context = {"instanceId": str(instance["id"]), "purpose": "srevents-instance-secrets"}
-    plaintext = json.loads(kms.decrypt(CiphertextBlob=ciphertext, EncryptionContext=context)["Plaintext"])
-    assert plaintext == {"api.key": SEED_API_KEY, "event.notification.signature.key": SEED_SIGNATURE_KEY}
-    with pytest.raises(kms.exceptions.InvalidCiphertextException):
-        kms.decrypt(CiphertextBlob=ciphertext, EncryptionContext={**context, "instanceId": "999"})
+    secrets = {"api.key": SEED_API_KEY, "event.notification.signature.key": SEED_SIGNATURE_KEY}
+    legacy = kms.encrypt(
+        KeyId=aws.refs["SecretsKey"], Plaintext=json.dumps(secrets).encode(), EncryptionContext=context
+    )["CiphertextBlob"]
+    boto3.client("dynamodb", region_name="us-east-1").update_item(
+        TableName=aws.refs["InstancesTable"],
+        Key={"pk": {"S": f"INSTANCE#{instance['id']}"}},
+        UpdateExpression="SET secrets = :s",
+        ExpressionAttributeValues={":s": {"B": legacy}},
+    )
+
+    # When it is changed without touching a secret
+    reply = api.patch(f"/instances/{instance['id']}", auth=org, json_body={"name": "renamed"})
+
+    # Then its secrets are kept, now sealed in the current form
+    assert reply.status == 200, reply.text
+    stored = instance_item(aws, instance["id"])["secrets"]["B"]
+    assert SecretBox.is_current(stored) and _box(aws).open(instance["id"], stored) == secrets
 
 
 def test_schedule_is_created_with_expression_input_target_role_and_dlq(api: ApiClient, org: Credentials, aws) -> None:
@@ -335,9 +364,7 @@ def test_patch_name_tags_and_secret(api: ApiClient, org: Credentials, aws) -> No
     assert reply.body["name"] == "renamed" and reply.body["tags"] == ["a", "b"]
     assert "new-key-123" not in reply.text
     item = instance_item(aws, instance["id"])
-    kms = boto3.client("kms", region_name="us-east-1")
-    context = {"instanceId": str(instance["id"]), "purpose": "srevents-instance-secrets"}
-    plaintext = json.loads(kms.decrypt(CiphertextBlob=item["secrets"]["B"], EncryptionContext=context)["Plaintext"])
+    plaintext = _box(aws).open(instance["id"], item["secrets"]["B"])
     assert plaintext == {"api.key": "new-key-123", "event.notification.signature.key": SEED_SIGNATURE_KEY}
 
 
@@ -495,3 +522,34 @@ def test_openapi_document_is_served_and_lists_routes(api: ApiClient) -> None:
 
 def test_unknown_route_is_404(api: ApiClient, org: Credentials) -> None:
     assert api.get("/nothing-here", auth=org).status == 404
+
+
+# --- the Element token on the collection routes -------------------------------------------------------------
+
+
+def test_an_element_token_scopes_the_list_to_its_instance(api: ApiClient, org: Credentials, aws) -> None:
+    # Given two instances of one organization
+    first, second = create(api, org), create(api, org)
+
+    # When the list is asked for with the first one's Element token, or with a token of no instance
+    scoped = api.get("/instances", auth=org, element_token=first["token"])
+    garbage = api.get("/instances", auth=org, element_token="not-a-token-of-any-instance")
+
+    # Then only the first is listed, and the garbage token is refused
+    assert scoped.status == 200 and [i["id"] for i in scoped.body] == [first["id"]]
+    assert second["id"] != first["id"]
+    assert garbage.status == 401, garbage.text
+
+
+def test_creation_refuses_an_element_token_of_no_instance_and_accepts_a_valid_one(
+    api: ApiClient, org: Credentials, aws
+) -> None:
+    existing = create(api, org)
+    before = snapshot(aws)
+
+    garbage = api.post("/instances", auth=org, element_token="not-a-token-of-any-instance", json_body=seed_body())
+    assert garbage.status == 401, garbage.text
+    assert snapshot(aws) == before  # nothing created
+
+    valid = api.post("/instances", auth=org, element_token=existing["token"], json_body=seed_body())
+    assert valid.status == 200, valid.text

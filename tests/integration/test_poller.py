@@ -10,6 +10,7 @@ from datetime import timedelta
 import boto3
 import pytest
 
+from srevents.adapters.smartrecruiters import SmartRecruitersClient
 from srevents.clock import iso_millis
 from tests.support.poll_harness import PollHarness
 
@@ -145,6 +146,7 @@ def test_failure_on_page_two_keeps_watermark_and_retry_emits_each_change_once(ha
 
         class FailSecondPage:
             calls = 0
+            iter_pages = SmartRecruitersClient.iter_pages  # the poller pages through iter_pages → get_page
 
             def get_page(self, *args, **kwargs):
                 FailSecondPage.calls += 1
@@ -364,6 +366,8 @@ def test_unreadable_dates_are_skipped_and_counted(harness: PollHarness) -> None:
     original = harness.poller._sr
 
     class NoDates:
+        iter_pages = SmartRecruitersClient.iter_pages
+
         def __init__(self, client):
             self.client = client
 

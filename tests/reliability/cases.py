@@ -30,6 +30,7 @@ AWS_FAULTS = (
 
 FUZZ = ("post-bodies", "patch-bodies", "authorization", "path-ids", "queries", "openapi")
 SECURITY = ("routes", "ssrf-creation-literal", "ssrf-creation-resolved", "ssrf-delivery")
+HOSTILE = ("echoed-key", "looping-cursor", "unencodable-records", "retry-after-a-day")
 
 
 def case_key(section: str, *parts: object) -> str:
@@ -46,4 +47,5 @@ def expected_keys() -> list[str]:
     keys += [case_key("aws", name) for name in AWS_FAULTS]
     keys += [case_key("fuzz", name) for name in FUZZ]
     keys += [case_key("security", name) for name in SECURITY]
+    keys += [case_key("hostile", name) for name in HOSTILE]
     return keys

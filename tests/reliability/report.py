@@ -136,7 +136,7 @@ def render(rows: dict[str, dict[str, Any]]) -> str:
         sections = (section,) if isinstance(section, str) else section
         return sorted((r for r in rows.values() if r["section"] in sections), key=lambda r: position[r["key"]])
 
-    faults = [r for r in rows.values() if r["section"] not in ("fuzz", "security")]
+    faults = [r for r in rows.values() if r["section"] not in ("fuzz", "security", "hostile")]
     totals = {k: sum(r[k] for r in faults) for k in ("changes", "delivered", "lost", "duplicates", "resends")}
     totals["order_violations"] = sum(r["order_violations"] for r in faults)
     lines = [
@@ -205,6 +205,17 @@ def render(rows: dict[str, dict[str, Any]]) -> str:
         ["Check", "Requests", "Refused", "Answered with the caller's own data", "Secrets or data leaked"],
         [[r["case"], r["checks"], r["refused"], r.get("own_data_only", 0), r["leaked"]] for r in security],
     )
+    lines += [
+        "",
+        "## A hostile SmartRecruiters and a careless client",
+        "",
+        "Each case ends in a 400 naming the field with nothing stored, or in a poll that ends within its time",
+        "budget with its error saved and shown by `GET /instances/{id}/poller`, the instance's other resources",
+        "and good records still polled. No 5xx, and no secret (nor a piece of one) in any answer, stored error",
+        "or log line.",
+        "",
+    ]
+    lines += _table(["Case", "Input", "Outcome"], [[r["case"], r["fault"], r["outcome"]] for r in ordered("hostile")])
     lines += ["", METHOD]
     return "\n".join(lines).rstrip() + "\n"
 

@@ -419,3 +419,29 @@ def test_legacy_ipv4_notations_mean_the_same_address(address: ipaddress.IPv4Addr
     ]
     for host in notations:
         assert parse_callback_url(f"http://{host}/", allow_http=True).host == str(address), host
+
+
+# --- IPv4-translated addresses (::ffff:0:0:0/96, RFC 2765) --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("address", "problem"),
+    [
+        ("::ffff:0:127.0.0.1", "IPv4-translated loopback"),
+        ("::ffff:0:7f00:1", "IPv4-translated loopback"),
+        ("::ffff:0:10.1.2.3", "IPv4-translated private"),
+        ("::ffff:0:169.254.169.254", "IPv4-translated cloud metadata"),
+        ("::ffff:0:93.184.216.34", "IPv4-translated"),  # not routable on the internet, whatever it carries
+    ],
+)
+def test_ipv4_translated_addresses_are_forbidden(address: str, problem: str) -> None:
+    assert address_problem(address) == problem
+
+
+def test_an_ipv4_translated_metadata_address_is_metadata() -> None:
+    assert is_cloud_metadata("::ffff:0:169.254.169.254")
+
+
+def test_a_callback_to_an_ipv4_translated_loopback_is_refused() -> None:
+    with pytest.raises(ForbiddenAddressError):
+        check_callback_url("https://[::ffff:0:127.0.0.1]/hook", allow_http=False, allow_private=False)

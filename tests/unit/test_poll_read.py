@@ -7,7 +7,7 @@ import weakref
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from srevents.adapters.smartrecruiters import Page
+from srevents.adapters.smartrecruiters import Page, SmartRecruitersClient
 from srevents.clock import ManualClock
 from srevents.domain.instance_config import POLLER_CONFIGURATION, resource_configs
 from srevents.domain.poller_state import Cursor
@@ -39,7 +39,11 @@ class FakeClient:
         self.alive_at_fetch: list[int] = []
         self._served: list[weakref.ref[Records]] = []
 
-    def get_page(self, path: str, params: dict[str, str], page_id: str | None = None) -> Page:
+    iter_pages = SmartRecruitersClient.iter_pages  # the real paging (and its looping-cursor guard)
+
+    def get_page(
+        self, path: str, params: dict[str, str], page_id: str | None = None, limit: int = 100, **_: Any
+    ) -> Page:
         assert path == CONFIG.template.path
         self.requested.append(page_id)
         self.alive_at_fetch.append(sum(ref() is not None for ref in self._served))
@@ -64,9 +68,10 @@ def service(min_remaining_ms: int = 30_000) -> PollService:
 
 
 def read(client: FakeClient, remaining_ms: Any = lambda: 600_000, cursor: Cursor | None = None) -> Any:
-    return service()._read(
+    changes, pages, next_page, _stopped = service()._read(
         CONFIG, WATERMARK, cursor, client, remaining_ms, poll_start=POLL_START, remembered=frozenset()
     )
+    return changes, pages, next_page
 
 
 def test_every_page_is_read_and_turned_into_events_in_order() -> None:

@@ -154,7 +154,7 @@ def test_iter_pages_can_resume_from_a_page_id(key: str, clock: RecordingClock) -
 
 def test_a_cursor_that_does_not_advance_stops_the_iteration(key: str, clock: RecordingClock) -> None:
     session = FakeSession([page(["a"], "same"), page(["b"], "same")])
-    with pytest.raises(SmartRecruitersError, match="same nextPageId"):
+    with pytest.raises(SmartRecruitersError, match="nextPageId it had already returned"):
         list(make_client(key, session, clock).iter_pages("/jobs", {}))
 
 

@@ -171,7 +171,9 @@ def deliver_service(settings: Settings, clock: Clock | None = None, sender: Any 
         secret_box=SecretBox(client("kms"), settings.kms_key_id),
         sender=sender
         or CallbackSender(
-            allow_private=settings.allow_private_callbacks, total_timeout=settings.callback_total_timeout
+            allow_private=settings.allow_private_callbacks,
+            allow_http=settings.allow_http_callbacks,
+            total_timeout=settings.callback_total_timeout,
         ),
         visibility=QueueVisibility(client("sqs"), settings.notification_queue_url, settings.retry_delay_scale),
         dead_letters=NotificationQueue(client("sqs"), settings.notification_dlq_url, ordered=False),

@@ -82,6 +82,7 @@ class CallbackSender:
         self,
         *,
         allow_private: bool,
+        allow_http: bool = True,
         connect_timeout: float = 5.0,
         total_timeout: float = 15.0,
         resolver: Resolver = socket.getaddrinfo,
@@ -89,6 +90,7 @@ class CallbackSender:
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self._allow_private = allow_private
+        self._allow_http = allow_http  # False: a plain-http callback is refused at delivery too
         self._connect_timeout = connect_timeout
         self._total_timeout = total_timeout
         self._resolver = resolver
@@ -125,7 +127,7 @@ class CallbackSender:
             return DeliveryResult(None, _elapsed_ms(started), error)
 
         try:
-            target = parse_callback_url(url, allow_http=True)
+            target = parse_callback_url(url, allow_http=self._allow_http)
             addresses = check_host(target.host, target.port, allow_private=self._allow_private, resolver=self._resolver)
         except CallbackUrlError as exc:  # ForbiddenAddressError included
             return failure(f"callback URL {exc}")

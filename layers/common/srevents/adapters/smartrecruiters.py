@@ -20,7 +20,7 @@ import hashlib
 import logging
 import random
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -30,6 +30,8 @@ import requests
 
 from srevents import __version__
 from srevents.clock import Clock, SystemClock
+from srevents.domain.records import loads_deep_page
+from srevents.domain.redaction import redact
 from srevents.domain.retry_after import parse_retry_after
 
 DEFAULT_BASE_URL = "https://api.smartrecruiters.com"
@@ -65,6 +67,10 @@ class SmartRecruitersError(Exception):
 
 class SmartRecruitersAuthError(SmartRecruitersError):
     """401/403: the key is wrong, revoked or lacks a permission. Retrying cannot help."""
+
+
+class SmartRecruitersOutOfTime(SmartRecruitersError):
+    """A failure still worth retrying, but the caller's time budget has no room for the wait and the retry."""
 
 
 @dataclass
@@ -159,12 +165,20 @@ class SmartRecruitersClient:
     def __repr__(self) -> str:
         return f"SmartRecruitersClient(base_url={self._base_url!r})"
 
-    def get_page(self, path: str, params: dict[str, str], page_id: str | None = None, limit: int = 100) -> Page:
+    def get_page(
+        self,
+        path: str,
+        params: dict[str, str],
+        page_id: str | None = None,
+        limit: int = 100,
+        *,
+        time_left: Callable[[], float] | None = None,
+    ) -> Page:
         """One page of a list endpoint (`/candidates`, `/jobs`, `/users`)."""
         query = {**params, "limit": str(limit)}
         if page_id is not None:
             query["pageId"] = page_id
-        body = self._get_json(path, query)
+        body = self._get_json(path, query, time_left)
         content = body.get("content") if isinstance(body, dict) else None
         if not isinstance(content, list):
             raise SmartRecruitersError(200, f"SmartRecruiters GET {path} returned no 'content' list")
@@ -173,20 +187,38 @@ class SmartRecruitersClient:
         return Page(content, next_page_id, total_found if isinstance(total_found, int) else None)
 
     def iter_pages(
-        self, path: str, params: dict[str, str], *, start_page_id: str | None = None, limit: int = 100
+        self,
+        path: str,
+        params: dict[str, str],
+        *,
+        start_page_id: str | None = None,
+        limit: int = 100,
+        time_left: Callable[[], float] | None = None,
     ) -> Iterator[Page]:
-        """Every page of a query, following `nextPageId` until a page comes without one."""
+        """Every page of a query, following `nextPageId` until a page comes without one.
+
+        A cursor that comes back (the same `nextPageId` again, or one of an earlier page of this run) would
+        loop for ever: it raises `SmartRecruitersError` instead, once the pages before it were yielded.
+        """
         page_id = start_page_id
+        seen = {page_id} if page_id is not None else set()
         while True:
-            page = self.get_page(path, params, page_id, limit)
+            page = self.get_page(path, params, page_id, limit, time_left=time_left)
             yield page
             if page.next_page_id is None:
                 return
-            if page.next_page_id == page_id:
-                raise SmartRecruitersError(200, f"SmartRecruiters GET {path} returned the same nextPageId again")
+            if page.next_page_id in seen:
+                raise SmartRecruitersError(
+                    200,
+                    f"SmartRecruiters GET {path} returned a nextPageId it had already returned (a looping page "
+                    f"cursor) after {len(seen) + 1} page(s): stopped",
+                )
+            seen.add(page.next_page_id)
             page_id = page.next_page_id
 
-    def _get_json(self, path: str, query: dict[str, str]) -> Any:
+    def _get_json(self, path: str, query: dict[str, str], time_left: Callable[[], float] | None = None) -> Any:
+        """The answer's JSON, retrying 429, 5xx and transient failures; `time_left()` (seconds) bounds the
+        retries: a retry whose wait and request would not fit raises `SmartRecruitersOutOfTime` instead."""
         if not path.startswith("/") or "://" in path:
             # The key must only ever travel to base_url.
             raise ValueError(f"path must be a path on the SmartRecruiters API, got {path!r}")
@@ -205,6 +237,13 @@ class SmartRecruitersClient:
                         timeout=self._timeout,
                         allow_redirects=False,
                     )
+            except (requests.exceptions.InvalidHeader, UnicodeEncodeError):
+                # A key with a CR/LF, surrounding whitespace or non-Latin-1 text: the message would quote it.
+                raise SmartRecruitersAuthError(
+                    None,
+                    "it is not a valid HTTP header value (whitespace at either end, a control character or "
+                    "non-Latin-1 text)",
+                ) from None
             except _TRANSIENT as exc:
                 error = SmartRecruitersError(None, self._redact(f"GET {path}: {type(exc).__name__}: {exc}"))
                 delay = self._backoff(attempt)
@@ -216,6 +255,13 @@ class SmartRecruitersClient:
                     raise error
                 retry_after = self._retry_after(response)
                 delay = self._backoff(attempt) if retry_after is None else retry_after
+            if time_left is not None and delay + sum(self._timeout) > time_left():
+                raise SmartRecruitersOutOfTime(
+                    error.status,
+                    f"SmartRecruiters GET {path} failed ({error.message}) and a retry in {delay:.0f} s would not "
+                    f"fit in the time left: stopped after {attempt} attempt(s)",
+                    error.errors,
+                )
             if attempt == self._max_attempts:
                 raise SmartRecruitersError(
                     error.status,
@@ -231,6 +277,14 @@ class SmartRecruitersClient:
     def _parse_json(self, path: str, response: requests.Response) -> Any:
         try:
             return response.json()
+        except RecursionError:
+            # A record nested deeper than the parser goes: read the page record by record, that one unreadable.
+            try:
+                return loads_deep_page(response.text)
+            except (RecursionError, ValueError):
+                raise SmartRecruitersError(
+                    response.status_code, f"SmartRecruiters GET {path} returned JSON nested too deeply"
+                ) from None
         except ValueError:
             raise SmartRecruitersError(response.status_code, f"SmartRecruiters GET {path} returned non-JSON") from None
 
@@ -269,4 +323,4 @@ class SmartRecruitersClient:
         return None if seconds is None else min(seconds, RETRY_AFTER_CAP_SECONDS)
 
     def _redact(self, text: str) -> str:
-        return text.replace(self._api_key, "***")
+        return redact(text, [self._api_key])

@@ -11,6 +11,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from srevents.api import console
 from srevents.api.errors import json_response, register_error_handlers
 from srevents.api.openapi import openapi_document
+from srevents.domain.strict_json import DuplicateKeyError, duplicate_key_message, refuse_duplicate_keys
 from srevents.errors import NotFound, PayloadTooLarge, ValidationError
 from srevents.services.events_service import EventsService
 from srevents.services.instances_service import Caller, InstancesService
@@ -48,7 +49,9 @@ def create_app(services: ApiServices) -> APIGatewayRestResolver:
         if not raw.strip():
             raise ValidationError("body", "is required (a JSON object)")
         try:
-            parsed = json.loads(raw)
+            parsed = json.loads(raw, object_pairs_hook=refuse_duplicate_keys)
+        except DuplicateKeyError as error:  # {"key": "evil", "key": "smartrecruiters"}: no last-wins
+            raise ValidationError("body", duplicate_key_message(error)) from None
         except json.JSONDecodeError:
             raise  # answered as 400 with the parser's own message (api.errors)
         except RecursionError:  # e.g. 5,000 nested arrays: valid JSON that Python's parser cannot hold

@@ -16,9 +16,10 @@ from typing import Any
 
 from srevents.clock import to_millis
 from srevents.domain.instance_config import ResourceConfig
-from srevents.domain.records import compact, date_value, object_id
+from srevents.domain.records import UnreadableRecord, compact, date_value, object_id
 
 CREATED, UPDATED = "CREATED", "UPDATED"
+MAX_UNREADABLE_IDS = 10
 
 
 def version_key(resource: str, obj_id: str, updated: datetime) -> bytes:
@@ -53,7 +54,8 @@ class ChangeSet:
 
     events: list[Event] = field(default_factory=list)
     records_read: int = 0
-    skipped_unreadable: int = 0  # no readable id or updated date
+    skipped_unreadable: int = 0  # no readable id or updated date, or a record that cannot be written again
+    unreadable_ids: list[str] = field(default_factory=list)  # of those, the first ids that could be read
     too_old: int = 0  # updated at or before the lookback bound
     too_new: int = 0  # updated after the poll started: the next poll's
     already_emitted: int = 0
@@ -62,6 +64,12 @@ class ChangeSet:
 def lower_bound(watermark: datetime, poll_delay_seconds: int) -> datetime:
     """Records updated after this are candidates: the watermark minus the lookback."""
     return watermark - timedelta(seconds=poll_delay_seconds)
+
+
+def _skip(result: ChangeSet, obj_id: str | None) -> None:
+    result.skipped_unreadable += 1
+    if obj_id is not None and len(result.unreadable_ids) < MAX_UNREADABLE_IDS:
+        result.unreadable_ids.append(repr(obj_id)[1:-1][:100])  # printable even with a lone surrogate
 
 
 def detect_changes(
@@ -80,8 +88,8 @@ def detect_changes(
         result.records_read += 1
         obj_id = object_id(record, config.id_field)
         updated = date_value(record, config.updated)
-        if obj_id is None or updated is None:
-            result.skipped_unreadable += 1
+        if obj_id is None or updated is None or isinstance(record, UnreadableRecord):
+            _skip(result, obj_id)
             continue
         if updated <= lower:
             result.too_old += 1
@@ -89,15 +97,23 @@ def detect_changes(
         if updated > poll_start:
             result.too_new += 1
             continue
-        version = version_key(config.name, obj_id, updated)
+        try:
+            version = version_key(config.name, obj_id, updated)
+        except UnicodeEncodeError:  # an id with a lone surrogate
+            _skip(result, obj_id)
+            continue
         if version in remembered or version in seen:
             result.already_emitted += 1
+            continue
+        try:  # Only the compact JSON is kept: the dict can go as soon as the caller moves past it.
+            raw = compact(record)
+        except (UnicodeEncodeError, RecursionError, ValueError):  # a lone surrogate, nesting too deep to write
+            _skip(result, obj_id)
             continue
         seen.add(version)
         created = date_value(record, config.created)
         is_new = created is not None and (updated - created <= tolerance or created > watermark)
         event_type = CREATED if is_new else UPDATED
-        # Only the compact JSON is kept: the dict can go as soon as the caller moves past it.
-        result.events.append(Event(event_type, obj_id, config.name, updated, compact(record), version))
+        result.events.append(Event(event_type, obj_id, config.name, updated, raw, version))
     result.events.sort(key=lambda e: (e.updated, e.object_id))
     return result

@@ -118,7 +118,10 @@ def _closest(word: str, choices: tuple[str, ...] | list[str]) -> str:
 
 
 def _show(value: Any) -> str:
-    text = json.dumps(value)
+    try:
+        text = json.dumps(value)
+    except (RecursionError, ValueError):
+        return _type_name(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -160,7 +163,7 @@ def parse_bool(value: Any, field: str) -> bool:
 
 def parse_interval(value: Any, field: str) -> int:
     whole_float = isinstance(value, float) and value.is_integer()
-    digits = isinstance(value, str) and re.fullmatch(r"\s*\d{1,6}\s*", value) is not None
+    digits = isinstance(value, str) and re.fullmatch(r"\s*[0-9]{1,6}\s*", value) is not None
     number: int | None = None
     if isinstance(value, int) and not isinstance(value, bool):
         number = value
@@ -178,7 +181,7 @@ def _seconds(value: Any, field: str, maximum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int | str):
         raise ValidationError(field, f"must be a whole number of seconds, got {_show(value)}")
     if isinstance(value, str):
-        if not re.fullmatch(r"\s*\d{1,6}\s*", value):
+        if not re.fullmatch(r"\s*[0-9]{1,6}\s*", value):
             raise ValidationError(field, f"must be a whole number of seconds, got {_show(value)}")
         value = int(value)
     if not 0 <= value <= maximum:
@@ -255,6 +258,51 @@ def _resource(name: str, raw: Any, prefix: str) -> tuple[dict[str, Any], Resourc
     return normalized, ResourceConfig(name, template, id_field, updated, created, poll_delay, tolerance)
 
 
+MAX_CONFIGURATION_DEPTH = 32  # a resource block nests 3 levels; anything far deeper is not a configuration
+
+
+def _depth_within(value: Any, limit: int) -> bool:
+    """True when `value` nests at most `limit` containers deep (checked without recursion)."""
+    level: list[Any] = [value]
+    for _ in range(limit + 1):
+        level = (
+            [
+                v
+                for item in level
+                for v in (item.values() if isinstance(item, dict) else item)
+                if isinstance(v, dict | list)
+            ]
+            if level
+            else []
+        )
+        if not level:
+            return True
+    return False
+
+
+def _loads_storable(text: str, field: str) -> Any:
+    """The JSON text of a setting, parsed, or a ValidationError: not JSON, nested deeper than a configuration
+    ever is (Python's parser stops near 1,000 levels), or holding a lone surrogate (no valid text: nothing
+    can store or answer it)."""
+    from srevents.domain.strict_json import DuplicateKeyError, duplicate_key_message, refuse_duplicate_keys
+
+    try:
+        value = json.loads(text, object_pairs_hook=refuse_duplicate_keys)
+    except DuplicateKeyError as error:
+        raise ValidationError(field, duplicate_key_message(error)) from None
+    except RecursionError:
+        raise ValidationError(field, f"is nested too deeply (at most {MAX_CONFIGURATION_DEPTH} levels)") from None
+    except ValueError as exc:
+        raise ValidationError(field, f"is a string but not valid JSON: {exc.args[0]}") from None
+    if not _depth_within(value, MAX_CONFIGURATION_DEPTH):
+        raise ValidationError(field, f"is nested too deeply (at most {MAX_CONFIGURATION_DEPTH} levels)")
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(field, "holds a string that is not valid Unicode (a lone surrogate)") from None
+    return value
+
+
 def parse_poller_configuration(raw: Any) -> dict[str, dict[str, Any]]:
     """Validate `event.poller.configuration` (an object or a JSON-encoded string); return it normalized."""
     from srevents.domain.poll_url import HUB_RESOURCES
@@ -263,10 +311,7 @@ def parse_poller_configuration(raw: Any) -> dict[str, dict[str, Any]]:
     if raw is None:
         raw = {name: default_resource_config(name) for name in DEFAULT_POLLER_CONFIGURATION}
     if isinstance(raw, str):
-        try:
-            raw = json.loads(raw)
-        except ValueError as exc:
-            raise ValidationError(field, f"is a string but not valid JSON: {exc.args[0]}") from None
+        raw = _loads_storable(raw, field)
     config = _require_object(raw, field)
     if not config:
         raise ValidationError(field, "must name at least one resource to poll")
@@ -330,17 +375,61 @@ def _secret(value: Any, field: str) -> str | Kept:
     return secret
 
 
+def _api_key(value: Any, field: str) -> str | Kept:
+    """The SmartRecruiters key travels as the `X-SmartToken` header: it must be a valid header value as
+    sent, or every poll would fail (and the error would quote it). The key itself is never echoed."""
+    key = _secret(value, field)
+    if isinstance(key, Kept):
+        return key
+    if key != key.strip():
+        raise ValidationError(field, "must not start or end with whitespace")
+    if any(ord(char) < 0x20 or ord(char) == 0x7F for char in key):
+        raise ValidationError(field, "must not contain control characters (such as CR, LF or tab)")
+    if not key.isascii():
+        raise ValidationError(field, "must contain ASCII characters only")
+    return key
+
+
+KNOWN_KEYS = (API_KEY, *EVENT_KEYS)
+NEAR_MISS_RATIO = 0.85  # "api.kye", "api-key": a typo of a known key, not a name of the client's own
+
+
+def _plain(key: str) -> str:
+    """A key without case and punctuation: `API_Key`, `api-key` and `api.key` are all `apikey`."""
+    return "".join(char for char in key.lower() if char.isalnum())
+
+
+def _near_miss(key: str) -> bool:
+    """A key the client surely meant as a known one (a case variant, other punctuation, a typo): kept as a
+    setting of the client's own, a secret under it would be stored and echoed in plain text."""
+    import difflib
+
+    plain = _plain(key)
+    return any(
+        plain == _plain(known) or difflib.SequenceMatcher(None, key.lower(), known).ratio() >= NEAR_MISS_RATIO
+        for known in KNOWN_KEYS
+    )
+
+
 def validate_configuration(raw: Any, policy: CallbackPolicy) -> tuple[dict[str, Any], dict[str, str | Kept]]:
     """Validate a whole `configuration` object. Returns (normalized non-secret settings, secrets)."""
     config = _require_object(raw, "configuration")
     for key in config:
         if not isinstance(key, str) or not key:
             raise ValidationError("configuration", "has an empty key")
-        if key.startswith("event.") and key not in EVENT_KEYS:
-            raise ValidationError(f"configuration.{key}", f"is not a known event setting{_closest(key, EVENT_KEYS)}")
+        if key.lower().startswith("event.") and key not in EVENT_KEYS:
+            raise ValidationError(
+                f"configuration.{key}", f"is not a known event setting{_closest(key.lower(), EVENT_KEYS)}"
+            )
+        if key not in KNOWN_KEYS and _near_miss(key):
+            raise ValidationError(
+                f"configuration.{key}",
+                f"is not a known setting, and too close to one to be kept as a setting of your own"
+                f"{_closest(key.lower(), KNOWN_KEYS) or _closest(_plain(key), [_plain(k) for k in KNOWN_KEYS])}",
+            )
     if API_KEY not in config:
         raise ValidationError(f"configuration.{API_KEY}", "is required (your SmartRecruiters API key)")
-    secrets: dict[str, str | Kept] = {API_KEY: _secret(config[API_KEY], f"configuration.{API_KEY}")}
+    secrets: dict[str, str | Kept] = {API_KEY: _api_key(config[API_KEY], f"configuration.{API_KEY}")}
     if config.get(SIGNATURE_KEY) not in (None, ""):
         secrets[SIGNATURE_KEY] = _secret(config[SIGNATURE_KEY], f"configuration.{SIGNATURE_KEY}")
 

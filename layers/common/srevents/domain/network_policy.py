@@ -13,8 +13,8 @@ hosts. The guard runs twice:
 Policy decisions:
 - Only globally routable unicast addresses are allowed. An attacker controls the DNS answers
   for their own name, so one forbidden address among the answers rejects the whole host.
-- IPv6 forms that carry an IPv4 address (IPv4-mapped, NAT64, 6to4, Teredo) are judged by the
-  address they carry: `::ffff:127.0.0.1` is loopback.
+- IPv6 forms that carry an IPv4 address (IPv4-mapped, IPv4-translated, NAT64, 6to4, Teredo) are judged
+  by the address they carry: `::ffff:127.0.0.1` is loopback.
 - `allow_private=True` (the local stack, or a deployment that delivers inside its own network)
   lifts every restriction except one: cloud metadata endpoints (addresses and names) stay
   forbidden always, because reaching them leaks the function's own credentials and no
@@ -104,6 +104,7 @@ _IPV6_RULES = tuple(
         ("::/128", "unspecified"),
         ("::1/128", "loopback"),
         ("::/96", "reserved"),  # the deprecated IPv4-compatible form
+        ("::ffff:0:0:0/96", "IPv4-translated"),  # SIIT-internal, never routed on the internet
         ("64:ff9b:1::/48", "private"),  # local-use NAT64
         ("100::/64", "reserved"),  # discard-only
         ("2001:2::/48", "benchmarking"),
@@ -117,6 +118,7 @@ _IPV6_RULES = tuple(
 )
 
 _IPV4_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
+_IPV4_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")  # RFC 2765 (SIIT): ::ffff:0:a.b.c.d
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
 
@@ -124,6 +126,8 @@ def _embedded_ipv4(address: ipaddress.IPv6Address) -> tuple[str, list[ipaddress.
     """The IPv4 addresses an IPv6 address stands for, with the name of the embedding."""
     if address in _IPV4_MAPPED:
         return "IPv4-mapped", [ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)]
+    if address in _IPV4_TRANSLATED:
+        return "IPv4-translated", [ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)]
     if address in _NAT64:
         return "NAT64-embedded", [ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)]
     if address.sixtofour is not None:

@@ -68,8 +68,23 @@ class InstancesService:
             raise Unauthorized("the Element token does not belong to this instance")
         return instance
 
+    def _scoped(self, caller: Caller, instances: list[Instance]) -> list[Instance]:
+        """The instances an `Element` token leaves in view: its own instance only, or all without a token.
+        A token that matches none of them is refused (401), as on every instance route."""
+        if caller.element_token is None:
+            return instances
+        token_hash = hash_secret(caller.element_token)
+        matching = [i for i in instances if same_hash(token_hash, i.token_hash)]
+        if not matching:
+            raise Unauthorized("the Element token does not belong to any instance of this organization")
+        return matching
+
     # -- use cases ------------------------------------------------------------------------------
     def create(self, caller: Caller, body: Any) -> dict[str, Any]:
+        """Creating is an organization-level call: an `Element` token, when given, must be one of the
+        organization's instances' (else 401), and does not otherwise limit it."""
+        if caller.element_token is not None:
+            self._scoped(caller, self._instances.list_owned(caller.principal.organization_id))
         spec = validate_instance(body, self._policy)
         instance_id = self._instances.next_id()
         token = new_secret()
@@ -101,7 +116,7 @@ class InstancesService:
         return present(instance, token=token)
 
     def list(self, caller: Caller, tag: str | None = None) -> list[dict[str, Any]]:
-        instances = self._instances.list_owned(caller.principal.organization_id)
+        instances = self._scoped(caller, self._instances.list_owned(caller.principal.organization_id))
         if tag is not None:
             instances = [i for i in instances if tag in i.tags]
         return [present(i) for i in sorted(instances, key=lambda i: i.id)]
@@ -130,7 +145,8 @@ class InstancesService:
     # -- internals ------------------------------------------------------------------------------
     def _sealed_secrets(self, current: Instance, spec: InstanceSpec) -> tuple[tuple[str, ...], bytes]:
         changed = any(value is not KEPT for value in spec.secrets.values())
-        if not changed and set(spec.secrets) == set(current.secret_names):
+        current_form = self._secret_box.is_current(current.secrets_ciphertext)
+        if not changed and set(spec.secrets) == set(current.secret_names) and current_form:
             return current.secret_names, current.secrets_ciphertext
         existing = self._secret_box.open(current.id, current.secrets_ciphertext)
         plaintext: dict[str, str] = {}

@@ -12,7 +12,7 @@ Per resource, in order:
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -23,7 +23,11 @@ from srevents.adapters.notification_message import QueueMessage
 from srevents.adapters.notification_queue import MAX_ENTRIES, NotificationQueue
 from srevents.adapters.poller_state_store import LeaseLost, PollerStateStore
 from srevents.adapters.secrets import SecretBox
-from srevents.adapters.smartrecruiters import SmartRecruitersAuthError, SmartRecruitersError
+from srevents.adapters.smartrecruiters import (
+    SmartRecruitersAuthError,
+    SmartRecruitersError,
+    SmartRecruitersOutOfTime,
+)
 from srevents.clock import Clock, iso_millis, to_millis
 from srevents.domain import notifications
 from srevents.domain.changes import ChangeSet, Event, detect_changes, lower_bound
@@ -31,6 +35,7 @@ from srevents.domain.instance import Instance
 from srevents.domain.instance_config import API_KEY, ResourceConfig, resource_configs
 from srevents.domain.notifications import InstanceContext, Notification
 from srevents.domain.poller_state import Cursor, PendingNotification, ResourceState
+from srevents.domain.redaction import redact_and_cut
 from srevents.observability import logger
 
 PageSource = Callable[[str], Any]  # api key → SmartRecruiters client
@@ -101,14 +106,25 @@ class PollService:
         outcome = PollOutcome(instance_id, "polled")
         configs = resource_configs(instance.configuration)
         try:
-            api_key = self._secrets.open(instance_id, instance.secrets_ciphertext)[API_KEY]
-            client = self._sr(api_key)
+            secrets = self._secrets.open(instance_id, instance.secrets_ciphertext)
+            client = self._sr(secrets[API_KEY])
+            failure: Exception | None = None
             for index, config in enumerate(configs):
                 state = snapshot.resources.get(config.name, ResourceState())
                 last = index == len(configs) - 1
-                outcome.resources.append(
-                    self._poll_resource(instance, config, state, client, owner, remaining_ms, last)
-                )
+                try:
+                    outcome.resources.append(
+                        self._poll_resource(instance, config, state, client, owner, remaining_ms, last, secrets)
+                    )
+                except LeaseLost:
+                    raise
+                except Exception as error:  # saved by _poll_resource; the other resources are still polled
+                    failure = failure or error
+                    outcome.resources.append(
+                        ResourceOutcome(config.name, "error", error=_reason(error, secrets.values()))
+                    )
+            if failure is not None:
+                raise failure  # the invocation fails (Scheduler retries it), after every resource had its turn
         except LeaseLost:
             logger.warning("poll lost its lease; stopping", extra={"instance_id": instance_id})
             return outcome
@@ -127,6 +143,7 @@ class PollService:
         owner: str,
         remaining_ms: Callable[[], int],
         release: bool,
+        secrets: dict[str, str],
     ) -> ResourceOutcome:
         started = self._clock.now()
         run_start = state.cursor.run_start if state.cursor else started
@@ -134,7 +151,7 @@ class PollService:
         log = {"instance_id": instance.id, "resource": config.name}
         try:
             remembered = frozenset(v for v in state.remembered if v not in _pending_versions(state))
-            changes, pages, next_page = self._read(
+            changes, pages, next_page, stopped = self._read(
                 config, watermark, state.cursor, client, remaining_ms, poll_start=run_start, remembered=remembered
             )
             planned, fresh = self._plan(instance, config.name, state.pending, changes.events, started)
@@ -150,7 +167,7 @@ class PollService:
         except Exception as error:  # recorded in the poller state; re-raised unless SmartRecruiters failed
             if isinstance(error, LeaseLost):
                 raise
-            reason = _reason(error)
+            reason = _reason(error, secrets.values())
             failed = state.with_changes(
                 last_run_started=iso_millis(started),
                 last_run_finished=iso_millis(self._clock.now()),
@@ -176,9 +193,9 @@ class PollService:
             last_run_started=iso_millis(started),
             last_run_finished=iso_millis(self._clock.now()),
             last_result="ok" if complete else "partial",
-            last_error=None,
+            last_error=None if stopped is None else _reason(stopped, secrets.values()),
             last_success=iso_millis(started),
-            consecutive_failures=0,
+            consecutive_failures=0 if stopped is None else state.consecutive_failures + 1,
             pages=pages,
             records_read=changes.records_read,
             events_emitted=len(emitted),
@@ -186,6 +203,11 @@ class PollService:
             skipped_unreadable=changes.skipped_unreadable,
         )
         self._state.save(instance.id, owner, config.name, committed, release=release)
+        if changes.skipped_unreadable:
+            logger.warning(
+                "records skipped as unreadable",
+                extra={**log, "skipped": changes.skipped_unreadable, "ids": changes.unreadable_ids},
+            )
         logger.info(
             "poll committed",
             extra={
@@ -210,9 +232,14 @@ class PollService:
         *,
         poll_start: datetime,
         remembered: frozenset[bytes],
-    ) -> tuple[ChangeSet, int, str | None]:
+    ) -> tuple[ChangeSet, int, str | None, SmartRecruitersOutOfTime | None]:
         """Every page from the lookback bound (or the cursor) to the last, unless time runs short, turned
-        into events: (the ChangeSet, pages read, the next page's id if it stopped early).
+        into events: (the ChangeSet, pages read, the next page's id if it stopped early, and the error that
+        stopped it if a failing page could not be retried within the time left).
+
+        The client's retries are bounded by the time left before `min_remaining_ms_for_page`: a 429 asking to
+        wait longer (a `Retry-After` of a day) stops the read in time to save the error. If pages were read
+        before, they are kept and the failing page becomes the cursor; if none was, the read fails.
 
         The pages go through `detect_changes` as they arrive, so only one page of parsed records is held
         at a time; the events keep their records as compact JSON, several times smaller than the dicts.
@@ -221,18 +248,29 @@ class PollService:
         pages = 0
         page_id = cursor.page_id if cursor else None
 
+        stopped: SmartRecruitersOutOfTime | None = None
+
+        def time_left() -> float:
+            return (remaining_ms() - self._limits.min_remaining_ms_for_page) / 1000
+
         def records() -> Iterator[dict[str, Any]]:
-            nonlocal pages, page_id
-            while True:
-                page = client.get_page(config.template.path, params, page_id=page_id)
-                pages += 1
-                page_id = page.next_page_id
-                yield from page.records
-                if page_id is None or remaining_ms() < self._limits.min_remaining_ms_for_page:
-                    return
+            nonlocal pages, page_id, stopped
+            # iter_pages refuses a looping cursor (a nextPageId seen before in this run) with an error.
+            pages_iter = client.iter_pages(config.template.path, params, start_page_id=page_id, time_left=time_left)
+            try:
+                for page in pages_iter:
+                    pages += 1
+                    page_id = page.next_page_id
+                    yield from page.records
+                    if page_id is None or remaining_ms() < self._limits.min_remaining_ms_for_page:
+                        return
+            except SmartRecruitersOutOfTime as error:
+                if pages == 0:
+                    raise
+                stopped = error  # page_id is the failing page's: the next poll resumes there
 
         changes = detect_changes(records(), config, watermark=watermark, poll_start=poll_start, remembered=remembered)
-        return changes, pages, page_id
+        return changes, pages, page_id, stopped
 
     def _plan(
         self,
@@ -282,12 +320,15 @@ def _message(instance_id: int, notification: Notification, generation: int) -> Q
     )
 
 
-def _reason(error: BaseException) -> str:
+def _reason(error: BaseException, secrets: Iterable[str]) -> str:
+    """The error as the poller state stores it and the log shows it: every secret redacted, then cut."""
     if isinstance(error, SmartRecruitersAuthError):
-        return f"SmartRecruiters refused the API key: {error}"
-    if isinstance(error, SmartRecruitersError):
-        return f"SmartRecruiters request failed: {error}"
-    return f"{type(error).__name__}: {error}"[:500]
+        text = f"SmartRecruiters refused the API key: {error}"
+    elif isinstance(error, SmartRecruitersError):
+        text = f"SmartRecruiters request failed: {error}"
+    else:
+        text = f"{type(error).__name__}: {error}"
+    return redact_and_cut(text, secrets)
 
 
 def _parse_iso(text: str) -> datetime:
