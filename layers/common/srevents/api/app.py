@@ -1,18 +1,19 @@
-"""The instances API: routes wired to the use cases. Authentication and errors are handled here once."""
+"""The instances API: routes wired to the use cases. Authentication (a middleware: every route is protected
+unless marked `open_to_all`), request reading (api/request.py) and errors (api/errors.py) are handled once."""
 
 from __future__ import annotations
 
-import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
-from srevents.api import console
+from srevents.api import console, request
 from srevents.api.errors import json_response, register_error_handlers
 from srevents.api.openapi import openapi_document
-from srevents.domain.strict_json import DuplicateKeyError, duplicate_key_message, refuse_duplicate_keys
-from srevents.errors import NotFound, PayloadTooLarge, ValidationError
+from srevents.errors import NotFound
 from srevents.services.events_service import EventsService
 from srevents.services.instances_service import Caller, InstancesService
 from srevents.services.poller_control import PollerControl
@@ -26,53 +27,43 @@ class ApiServices:
     max_request_bytes: int = 64 * 1024
 
 
-def _instance_id(raw: str) -> int:
-    """Path ids are positive integers; anything else names no instance."""
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:  # not "²", which int() refuses
-        raise NotFound(f"instance {raw[:40]!r} not found")
-    return int(raw)
-
-
 def create_app(services: ApiServices) -> APIGatewayRestResolver:
     app = APIGatewayRestResolver(strip_prefixes=[])
     register_error_handlers(app)
+    public: set[Callable[..., Any]] = set()
+
+    def open_to_all(route: Callable[..., Response]) -> Callable[..., Response]:
+        """Mark a route as needing no credentials (every other route does)."""
+        public.add(route)
+        return route
+
+    def authenticate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
+        """Every route is protected unless marked `open_to_all`: a new route cannot forget authentication."""
+        route = app.context.get("_route")  # the matched route, which Powertools puts in the context
+        if route is None or route.func not in public:
+            authorization = app.current_event.headers.get("Authorization")
+            app.append_context(caller=services.instances.authenticate(authorization))
+        return next_middleware(app)
+
+    app.use(middlewares=[authenticate])
 
     def caller() -> Caller:
-        return services.instances.authenticate(app.current_event.headers.get("Authorization"))
+        return app.context["caller"]  # type: ignore[no-any-return]
 
     def body() -> Any:
-        raw = app.current_event.body or ""
-        if app.current_event.is_base64_encoded:
-            raise ValidationError("body", "must be JSON text, not base64-encoded bytes")
-        if len(raw.encode("utf-8")) > services.max_request_bytes:
-            raise PayloadTooLarge(f"request body is larger than {services.max_request_bytes} bytes")
-        if not raw.strip():
-            raise ValidationError("body", "is required (a JSON object)")
-        try:
-            parsed = json.loads(raw, object_pairs_hook=refuse_duplicate_keys)
-        except DuplicateKeyError as error:  # {"key": "evil", "key": "smartrecruiters"}: no last-wins
-            raise ValidationError("body", duplicate_key_message(error)) from None
-        except json.JSONDecodeError:
-            raise  # answered as 400 with the parser's own message (api.errors)
-        except RecursionError:  # e.g. 5,000 nested arrays: valid JSON that Python's parser cannot hold
-            raise ValidationError("body", "is nested too deeply") from None
-        except ValueError:  # an integer of more digits than Python converts (4,300)
-            raise ValidationError("body", "holds a number too long to read") from None
-        try:  # JSON may escape a lone surrogate ("\ud800"): no valid text, and nothing can store it
-            json.dumps(parsed, ensure_ascii=False).encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValidationError("body", "holds a string that is not valid Unicode (a lone surrogate)") from None
-        return parsed
+        return request.json_body(app.current_event, services.max_request_bytes)
 
     def query(name: str) -> str | None:
-        return (app.current_event.query_string_parameters or {}).get(name)
+        return request.query(app.current_event, name)
 
     @app.get("/openapi.json")
+    @open_to_all
     def get_openapi() -> Response:
         return json_response(200, openapi_document())
 
     # -- the web console: static files, no credentials (the API calls the page makes carry them) ----
     @app.get("/console")
+    @open_to_all
     def console_page() -> Response:
         if app.current_event.path.endswith("/"):
             # `/console/` would resolve the page's relative links one level too deep.
@@ -81,10 +72,12 @@ def create_app(services: ApiServices) -> APIGatewayRestResolver:
         return Response(200, found.content_type, found.body, headers=console.SECURITY_HEADERS)
 
     @app.get("/console/defaults.json")
+    @open_to_all
     def console_defaults() -> Response:
         return json_response(200, console.defaults(), console.SECURITY_HEADERS)
 
     @app.get("/console/<asset>")
+    @open_to_all
     def console_asset(asset: str) -> Response:
         found = console.asset(asset)
         if found is None:
@@ -93,70 +86,66 @@ def create_app(services: ApiServices) -> APIGatewayRestResolver:
 
     @app.post("/instances")
     def create_instance() -> Response:
-        who = caller()
-        return json_response(200, services.instances.create(who, body()))
+        return json_response(200, services.instances.create(caller(), body()))
 
     @app.get("/instances")
     def list_instances() -> Response:
-        who = caller()
-        return json_response(200, services.instances.list(who, tag=query("tag")))
+        return json_response(200, services.instances.list(caller(), tag=query("tag")))
 
     @app.get("/instances/<instance_id>")
     def get_instance(instance_id: str) -> Response:
-        who = caller()
-        return json_response(200, services.instances.get(who, _instance_id(instance_id)))
+        return json_response(200, services.instances.get(caller(), request.instance_id(instance_id)))
 
     @app.patch("/instances/<instance_id>")
     def patch_instance(instance_id: str) -> Response:
-        who = caller()
-        return json_response(200, services.instances.patch(who, _instance_id(instance_id), body()))
+        return json_response(200, services.instances.patch(caller(), request.instance_id(instance_id), body()))
 
     @app.delete("/instances/<instance_id>")
     def delete_instance(instance_id: str) -> Response:
-        who = caller()
-        services.instances.delete(who, _instance_id(instance_id))
+        services.instances.delete(caller(), request.instance_id(instance_id))
         return json_response(200, {"id": int(instance_id), "deleted": True})
 
     @app.put("/instances/<instance_id>/enabled")
     def enable_instance(instance_id: str) -> Response:
-        who = caller()
-        return json_response(200, services.instances.set_enabled(who, _instance_id(instance_id), True))
+        return json_response(200, services.instances.set_enabled(caller(), request.instance_id(instance_id), True))
 
     @app.delete("/instances/<instance_id>/enabled")
     def disable_instance(instance_id: str) -> Response:
-        who = caller()
-        return json_response(200, services.instances.set_enabled(who, _instance_id(instance_id), False))
+        return json_response(200, services.instances.set_enabled(caller(), request.instance_id(instance_id), False))
 
     @app.get("/instances/<instance_id>/poller")
     def poller_status(instance_id: str) -> Response:
-        instance = services.instances.owned(caller(), _instance_id(instance_id))
+        instance = services.instances.owned(caller(), request.instance_id(instance_id))
         return json_response(200, services.poller.status(instance))
 
     @app.post("/instances/<instance_id>/events/poll")
     def poll_now(instance_id: str) -> Response:
-        instance = services.instances.owned(caller(), _instance_id(instance_id))
+        instance = services.instances.owned(caller(), request.instance_id(instance_id))
         return json_response(202, services.poller.poll_now(instance))
 
     @app.post("/instances/<instance_id>/poller/replay")
     def replay(instance_id: str) -> Response:
-        instance = services.instances.owned(caller(), _instance_id(instance_id))
+        instance = services.instances.owned(caller(), request.instance_id(instance_id))
         return json_response(200, services.poller.replay(instance, body()))
 
     @app.get("/instances/<instance_id>/events")
     def list_events(instance_id: str) -> Response:
-        instance = services.instances.owned(caller(), _instance_id(instance_id))
+        instance = services.instances.owned(caller(), request.instance_id(instance_id))
         return json_response(
-            200, services.events.list(instance, limit=query("limit"), cursor=query("cursor"), status=query("status"))
+            200,
+            services.events.list(
+                instance, limit=request.page_limit(query("limit")), cursor=query("cursor"), status=query("status")
+            ),
         )
 
     @app.get("/instances/<instance_id>/events/<event_id>")
     def get_event(instance_id: str, event_id: str) -> Response:
-        instance = services.instances.owned(caller(), _instance_id(instance_id))
-        return json_response(200, services.events.get(instance, event_id))
+        instance = services.instances.owned(caller(), request.instance_id(instance_id))
+        return json_response(200, services.events.get(instance, request.notification_id(event_id)))
 
     @app.post("/instances/<instance_id>/events/<event_id>/retry")
     def retry_event(instance_id: str, event_id: str) -> Response:
-        instance = services.instances.owned(caller(), _instance_id(instance_id))
-        return json_response(200, services.events.retry(instance, event_id))
+        instance = services.instances.owned(caller(), request.instance_id(instance_id))
+        return json_response(200, services.events.retry(instance, request.notification_id(event_id)))
 
     return app

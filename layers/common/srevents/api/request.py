@@ -1,0 +1,72 @@
+"""Reading a request: path ids, query strings and the JSON body, each checked once, here.
+
+Every failure is a domain error the API maps in one place (api/errors.py): a malformed id names no
+resource (404), a malformed query value or body is a 400 that names the field.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+
+from srevents.domain.strict_json import DuplicateKeyError, duplicate_key_message, refuse_duplicate_keys
+from srevents.errors import NotFound, PayloadTooLarge, ValidationError
+
+DEFAULT_PAGE, MAX_PAGE = 25, 100
+_NOTIFICATION_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def instance_id(raw: str) -> int:
+    """Path ids are positive integers; anything else names no instance."""
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:  # not "²", which int() refuses
+        raise NotFound(f"instance {raw[:40]!r} not found")
+    return int(raw)
+
+
+def notification_id(raw: str) -> str:
+    """Notification ids are lower-case UUID-shaped; anything else names no notification."""
+    if not _NOTIFICATION_ID.match(raw):
+        raise NotFound(f"notification {raw[:64]!r} not found")
+    return raw
+
+
+def query(event: APIGatewayProxyEvent, name: str) -> str | None:
+    return (event.query_string_parameters or {}).get(name)
+
+
+def page_limit(raw: str | None) -> int:
+    """A page size: a whole number from 1 to MAX_PAGE (DEFAULT_PAGE when absent)."""
+    if raw is None:
+        return DEFAULT_PAGE
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE:  # not "²", which int() refuses
+        raise ValidationError("limit", f"must be a whole number from 1 to {MAX_PAGE}, got {raw[:20]!r}")
+    return int(raw)
+
+
+def json_body(event: APIGatewayProxyEvent, max_bytes: int) -> Any:
+    """The body as JSON: required, at most `max_bytes`, no duplicate keys, storable text only."""
+    raw = event.body or ""
+    if event.is_base64_encoded:
+        raise ValidationError("body", "must be JSON text, not base64-encoded bytes")
+    if len(raw.encode("utf-8")) > max_bytes:
+        raise PayloadTooLarge(f"request body is larger than {max_bytes} bytes")
+    if not raw.strip():
+        raise ValidationError("body", "is required (a JSON object)")
+    try:
+        parsed = json.loads(raw, object_pairs_hook=refuse_duplicate_keys)
+    except DuplicateKeyError as error:  # {"key": "evil", "key": "smartrecruiters"}: no last-wins
+        raise ValidationError("body", duplicate_key_message(error)) from None
+    except json.JSONDecodeError:
+        raise  # answered as 400 with the parser's own message (api.errors)
+    except RecursionError:  # e.g. 5,000 nested arrays: valid JSON that Python's parser cannot hold
+        raise ValidationError("body", "is nested too deeply") from None
+    except ValueError:  # an integer of more digits than Python converts (4,300)
+        raise ValidationError("body", "holds a number too long to read") from None
+    try:  # JSON may escape a lone surrogate ("\ud800"): no valid text, and nothing can store it
+        json.dumps(parsed, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError("body", "holds a string that is not valid Unicode (a lone surrogate)") from None
+    return parsed
