@@ -56,6 +56,6 @@ def test_the_deliverer_is_built_with_the_deployments_http_setting(
     environment = aws.function_environment("DeliverFunction") | {"ALLOW_PRIVATE_CALLBACKS": "true"}
     for http_allowed, hits in (("false", 0), ("true", 1)):
         settings = Settings.from_env({**environment, "ALLOW_HTTP_CALLBACKS": http_allowed})
-        sender = wiring.deliver_service(settings)._sender
+        sender = wiring.deliver_service(settings)._attempts._sender
         sender.post(receiver, b"{}", {"Content-Type": "application/json"})
         assert Counting.hits == hits, http_allowed

@@ -193,7 +193,7 @@ def test_failing_every_attempt_dead_letters_and_retry_route_delivers(pipeline: P
     pipeline.receiver.default = Scripted(200)
     service = pipeline.deliver_module._service()
     stored = pipeline.poll.instances._instances.get(instance)
-    result = service.retry_now(stored, nid)
+    result = service._attempts.retry_now(stored, nid)  # what the API's retry route calls
 
     assert result["status"] == DELIVERED
     assert pipeline.log(instance, nid)["attempts"][-1]["trigger"] == "manual"

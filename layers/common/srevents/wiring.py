@@ -21,17 +21,19 @@ if TYPE_CHECKING:
     from srevents.adapters.smartrecruiters import SmartRecruitersClient
     from srevents.api.app import ApiServices
     from srevents.domain.instance_config import CallbackPolicy
+    from srevents.services.callback_attempts import CallbackAttempts
     from srevents.services.deliver_service import DeliverService
     from srevents.services.events_service import EventsService
     from srevents.services.instances_service import InstancesService
     from srevents.services.poll_service import PollService
     from srevents.services.poller_control import PollerControl
 
+# What each function cannot run without (checked at cold start). The API sends nothing to the queue: its
+# retry route posts to the callback directly (services/callback_attempts.py).
 API_SETTINGS = (
     "instances_table",
     "poller_state_table",
     "notifications_table",
-    "notification_queue_url",
     "kms_key_id",
     "schedule_group",
     "poll_function_arn",
@@ -88,13 +90,37 @@ def poller_control(settings: Settings, clock: Clock | None = None) -> PollerCont
     )
 
 
+def callback_attempts(settings: Settings, clock: Clock | None = None, sender: Any = None) -> CallbackAttempts:
+    """Sign, post and record one attempt: what the deliverer and the API's retry route share."""
+    from srevents.adapters.callback_sender import CallbackSender
+    from srevents.adapters.delivery_log import DeliveryLog
+    from srevents.adapters.instances_store import InstancesStore
+    from srevents.adapters.secrets import SecretBox
+    from srevents.services.callback_attempts import CallbackAttempts
+
+    dynamodb = client("dynamodb")
+    return CallbackAttempts(
+        instances=InstancesStore(dynamodb, settings.instances_table),
+        log=DeliveryLog(dynamodb, settings.notifications_table, settings.notification_ttl_days),
+        secret_box=SecretBox(client("kms"), settings.kms_key_id),
+        sender=sender
+        or CallbackSender(
+            allow_private=settings.allow_private_callbacks,
+            allow_http=settings.allow_http_callbacks,
+            total_timeout=settings.callback_total_timeout,
+        ),
+        clock=clock or SystemClock(),
+    )
+
+
 def events_service(settings: Settings, clock: Clock | None = None) -> EventsService:
+    """The API's view of the delivery log, and its retry route (no queue needed)."""
     from srevents.adapters.delivery_log import DeliveryLog
     from srevents.services.events_service import EventsService
 
     return EventsService(
         log=DeliveryLog(client("dynamodb"), settings.notifications_table, settings.notification_ttl_days),
-        deliverer=deliver_service(settings, clock),
+        attempts=callback_attempts(settings, clock),
     )
 
 
@@ -155,12 +181,10 @@ DELIVER_SETTINGS = (
 
 
 def deliver_service(settings: Settings, clock: Clock | None = None, sender: Any = None) -> DeliverService:
-    from srevents.adapters.callback_sender import CallbackSender
     from srevents.adapters.delivery_log import DeliveryLog
     from srevents.adapters.instances_store import InstancesStore
     from srevents.adapters.notification_queue import NotificationQueue
     from srevents.adapters.queue_visibility import QueueVisibility
-    from srevents.adapters.secrets import SecretBox
     from srevents.services.deliver_service import ATTEMPT_MARGIN_SECONDS, DeliverService
     from srevents.services.fifo_batch import FifoGroupProcessor
 
@@ -168,13 +192,7 @@ def deliver_service(settings: Settings, clock: Clock | None = None, sender: Any 
     return DeliverService(
         instances=InstancesStore(dynamodb, settings.instances_table),
         log=DeliveryLog(dynamodb, settings.notifications_table, settings.notification_ttl_days),
-        secret_box=SecretBox(client("kms"), settings.kms_key_id),
-        sender=sender
-        or CallbackSender(
-            allow_private=settings.allow_private_callbacks,
-            allow_http=settings.allow_http_callbacks,
-            total_timeout=settings.callback_total_timeout,
-        ),
+        attempts=callback_attempts(settings, clock, sender),
         visibility=QueueVisibility(client("sqs"), settings.notification_queue_url, settings.retry_delay_scale),
         dead_letters=NotificationQueue(client("sqs"), settings.notification_dlq_url, ordered=False),
         clock=clock or SystemClock(),

@@ -41,23 +41,19 @@ from srevents.adapters.delivery_log import Attempt, DeliveryLog, LoggedNotificat
 from srevents.adapters.instances_store import InstancesStore
 from srevents.adapters.notification_message import QueuedNotification
 from srevents.adapters.notification_queue import NotificationQueue
-from srevents.adapters.secrets import SecretBox
 from srevents.clock import Clock, from_iso, iso_millis
 from srevents.domain.backoff import is_last_attempt, retry_delay
 from srevents.domain.delivery_status import (
     DELIVERED,
     FAILED,
     GONE,
-    NO_CALLBACK,
     PENDING,
     RETRYING,
     DeliveryResult,
 )
 from srevents.domain.instance import Instance
-from srevents.domain.instance_config import CALLBACK_URL, SIGNATURE_KEY
-from srevents.domain.signing import signature_headers
-from srevents.errors import NotFound
 from srevents.observability import add_metric, logger
+from srevents.services.callback_attempts import CallbackAttempts
 from srevents.services.fifo_batch import FifoGroupProcessor
 
 RETRY_AFTER_STATUSES = (429, 503)
@@ -72,10 +68,6 @@ EARLY_TOLERANCE_SECONDS = 1.0
 
 class DeliveryDeferred(Exception):
     """The notification was not delivered this time; the queue will offer it again later."""
-
-
-class Sender(Protocol):
-    def post(self, url: str, body: bytes, headers: dict[str, str]) -> DeliveryResult: ...
 
 
 class Visibility(Protocol):
@@ -144,8 +136,7 @@ class DeliverService:
         *,
         instances: InstancesStore,
         log: DeliveryLog,
-        secret_box: SecretBox,
-        sender: Sender,
+        attempts: CallbackAttempts,
         visibility: Visibility,
         dead_letters: NotificationQueue,
         clock: Clock,
@@ -154,8 +145,7 @@ class DeliverService:
     ) -> None:
         self._instances = instances
         self._log = log
-        self._secrets = secret_box
-        self._sender = sender
+        self._attempts = attempts
         self._visibility = visibility
         self._dead_letters = dead_letters
         self._clock = clock
@@ -208,7 +198,9 @@ class DeliverService:
         meta = {"objectType": queued.object_type, "eventCount": queued.event_count, "generation": queued.generation}
 
         def record(status: str, attempt: Attempt | None = None, **kwargs: Any) -> None:
-            self._write(queued.instance_id, queued.notification_id, queued.body, status, meta, attempt, **kwargs)
+            self._attempts.record(
+                queued.instance_id, queued.notification_id, queued.body, status, meta, attempt, **kwargs
+            )
             view.mark(queued.key, queued.generation)
 
         if instance.disabled or not instance.events_enabled:
@@ -219,20 +211,20 @@ class DeliverService:
             logger.info("notification not sent: the instance's notifications are switched off", extra=extra)
             return "gone"
 
-        result, headers = self._post(instance, queued.notification_id, queued.body)
+        result, headers = self._attempts.post(instance, queued.notification_id, queued.body)
         attempt_no = 1 + _queue_attempts(logged.item if logged else {}, queued.generation)
         extra["attempt"] = attempt_no
         _count_attempt(result)
 
         def attempt(outcome: str) -> Attempt:
-            return self._attempt(result, attempt_no, outcome, queued.generation)
+            return self._attempts.attempt(result, attempt_no, outcome, queued.generation)
 
         if result.ok:
             record(DELIVERED, attempt("delivered"), headers=headers, delivered_generation=queued.generation)
             logger.info("notification delivered", extra={**extra, "status_code": result.status_code})
             return "delivered"
         if result.status_code == 410:
-            self._suspend(instance, queued.notification_id)
+            self._attempts.suspend(instance, queued.notification_id)
             view.forget_instance(instance.id)
             record(GONE, attempt("gone"), headers=headers)
             logger.warning("callback answered 410 Gone: notifications switched off", extra=extra)
@@ -275,7 +267,7 @@ class DeliverService:
         """
         if logged is None:
             meta = {**meta, "nextAttemptAt": iso_millis(self._clock.now() + timedelta(seconds=HOLD_SECONDS))}
-            self._write(queued.instance_id, queued.notification_id, queued.body, PENDING, meta, None)
+            self._attempts.record(queued.instance_id, queued.notification_id, queued.body, PENDING, meta, None)
         self._visibility.delay(queued.receipt_handle, HOLD_SECONDS)
         add_metric("NotificationsHeld", MetricUnit.Count, 1)
         logger.info("notification held: the instance is disabled or its events are off", extra=extra)
@@ -328,88 +320,6 @@ class DeliverService:
             logger.warning("reading the batch's instances and log entries failed; reading per message", exc_info=True)
             return _BatchView(self._log, self._instances)
         return _BatchView(self._log, self._instances, entries, instances)
-
-    def retry_now(self, instance: Instance, notification_id: str) -> dict[str, Any]:
-        """Deliver a logged notification again right now (the API's retry route), also from FAILED."""
-        logged = self._log.get(instance.id, notification_id)
-        if logged is None:
-            raise NotFound(f"notification {notification_id[:64]} not found")
-        result, headers = self._post(instance, notification_id, logged.body)
-        generation = int(logged.item.get("generation", 0))
-        if result.ok:
-            status, outcome = DELIVERED, "delivered"
-        elif result.status_code == 410:
-            status, outcome = GONE, "gone"
-            self._suspend(instance, notification_id)
-        else:  # a failed manual retry leaves the status as it was (FAILED stays FAILED)
-            status, outcome = logged.status, "failed"
-        attempt_no = int(logged.item.get("attemptCount", 0)) + 1
-        attempt = self._attempt(result, attempt_no, outcome, generation, trigger="manual")
-        self._write(
-            instance.id,
-            notification_id,
-            logged.body,
-            status,
-            {},
-            attempt,
-            headers,
-            delivered_generation=generation if result.ok else None,
-        )
-        return {"notificationId": notification_id, "status": status, "attempt": attempt.as_item()}
-
-    # -- internals ------------------------------------------------------------------------------
-    def _post(self, instance: Instance, notification_id: str, body: str) -> tuple[DeliveryResult, dict[str, str]]:
-        url = instance.configuration.get(CALLBACK_URL)
-        key = None
-        if SIGNATURE_KEY in instance.secret_names:
-            key = self._secrets.open(instance.id, instance.secrets_ciphertext).get(SIGNATURE_KEY)
-        payload = body.encode("utf-8")
-        headers = signature_headers(key, notification_id, int(self._clock.now().timestamp()), payload)
-        if not url:
-            return NO_CALLBACK, headers
-        return self._sender.post(url, payload, headers), headers
-
-    def _attempt(
-        self, result: DeliveryResult, attempt_no: int, outcome: str, generation: int, trigger: str = "queue"
-    ) -> Attempt:
-        return Attempt(
-            at=iso_millis(self._clock.now()),
-            attempt=attempt_no,
-            status_code=result.status_code,
-            latency_ms=result.latency_ms,
-            error=result.error,
-            response=result.response_excerpt,
-            outcome=outcome,
-            trigger=trigger,
-            generation=generation,
-        )
-
-    def _write(
-        self,
-        instance_id: int,
-        notification_id: str,
-        body: str,
-        status: str,
-        meta: dict[str, Any],
-        attempt: Attempt | None,
-        headers: dict[str, str] | None = None,
-        delivered_generation: int | None = None,
-    ) -> None:
-        self._log.record(
-            instance_id,
-            notification_id,
-            status=status,
-            now=self._clock.now(),
-            body=body,
-            meta=meta,
-            attempt=attempt,
-            headers=headers,
-            delivered_generation=delivered_generation,
-        )
-
-    def _suspend(self, instance: Instance, notification_id: str) -> None:
-        reason = f"the callback answered 410 Gone to notification {notification_id} at {iso_millis(self._clock.now())}"
-        self._instances.suspend_notifications(instance.id, reason)
 
 
 def _queue_attempts(item: dict[str, Any], generation: int) -> int:

@@ -9,7 +9,7 @@ from srevents.adapters.delivery_log import DeliveryLog, LoggedNotification
 from srevents.domain.delivery_status import PENDING, RETRYING, STATUSES
 from srevents.domain.instance import Instance
 from srevents.errors import NotFound, ValidationError
-from srevents.services.deliver_service import DeliverService
+from srevents.services.callback_attempts import CallbackAttempts
 
 
 def _summary(logged: LoggedNotification) -> dict[str, Any]:
@@ -28,9 +28,9 @@ def _summary(logged: LoggedNotification) -> dict[str, Any]:
 
 
 class EventsService:
-    def __init__(self, *, log: DeliveryLog, deliverer: DeliverService) -> None:
+    def __init__(self, *, log: DeliveryLog, attempts: CallbackAttempts) -> None:
         self._log = log
-        self._deliverer = deliverer
+        self._attempts = attempts
 
     def list(self, instance: Instance, *, limit: int, cursor: str | None, status: str | None) -> dict[str, Any]:
         if status is not None and status not in STATUSES:
@@ -49,4 +49,4 @@ class EventsService:
         return detail
 
     def retry(self, instance: Instance, notification_id: str) -> dict[str, Any]:
-        return self._deliverer.retry_now(instance, notification_id)
+        return self._attempts.retry_now(instance, notification_id)
