@@ -1,6 +1,6 @@
 """A local stand-in for the SmartRecruiters API (api.smartrecruiters.com), for tests and the local stack.
 
-It follows SPEC §4 and the vendor's OpenAPI document (tests/integration/test_simulator_matches_openapi.py
+It follows docs/DESIGN.md §4 and the vendor's OpenAPI document (tests/integration/test_simulator_matches_openapi.py
 checks served responses against the document's schemas), so code that works against it should
 work against the real API, including what the real API does not promise: records come in no
 particular order, cursors are opaque, and limits are enforced.

@@ -1,4 +1,4 @@
-"""SmartRecruiters' per-key limits (SPEC §4): 10 requests/s, 8 concurrent, 1 concurrent GET /candidates.
+"""SmartRecruiters' per-key limits (docs/DESIGN.md §4): 10 requests/s, 8 concurrent, 1 concurrent GET /candidates.
 
 The per-second limit is a token bucket holding 10 tokens and refilled at 10 per second: a burst
 of 10 passes, the 11th request within the same second gets a 429, and a client that spaces its

@@ -1,4 +1,4 @@
-"""The callback sender against real HTTP(S) servers on 127.0.0.1 (SPEC §7).
+"""The callback sender against real HTTP(S) servers on 127.0.0.1 (docs/DESIGN.md §7).
 
 Safety: an autouse fixture wraps urllib3's socket factory and fails any test that would open a
 connection to a non-loopback address. Tests that pretend a name resolves to a public address

@@ -191,7 +191,7 @@ def test_list_responses_match_the_vendor_schema(doc: dict[str, Any], server: Sim
     assert len(responses) >= 4  # several pages, first, middle and last
     for response in responses:
         validate(response.json(), schema)
-        # SPEC §4 promises the envelope even where the document marks nothing required (jobs, users)
+        # docs/DESIGN.md §4 promises the envelope even where the document marks nothing required (jobs, users)
         assert {"limit", "offset", "totalFound", "content"} <= response.json().keys()
     assert sum(len(r.json()["content"]) for r in responses) == responses[0].json()["totalFound"]
 

@@ -1,4 +1,4 @@
-"""The SSRF guard (SPEC §2, §7): address classes, resolution, callback URL validation.
+"""The SSRF guard (docs/DESIGN.md §2, §7): address classes, resolution, callback URL validation.
 
 No test here touches the network: names are answered by fake resolvers.
 """

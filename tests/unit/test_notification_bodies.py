@@ -1,4 +1,4 @@
-"""Notification bodies (SPEC §5) are put together around each record's compact JSON bytes: pinned to be
+"""Notification bodies (docs/DESIGN.md §5) are put together around each record's compact JSON bytes: pinned to be
 byte for byte what dumping the whole body in one piece writes (how they were built before), with the
 same ids, order and grouping."""
 

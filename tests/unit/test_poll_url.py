@@ -1,4 +1,4 @@
-"""poll_url: the hub URL template of SPEC §3, mapped onto SmartRecruiters query parameters."""
+"""poll_url: the hub URL template of docs/DESIGN.md §3, mapped onto SmartRecruiters query parameters."""
 
 from __future__ import annotations
 
@@ -303,7 +303,7 @@ def vendor_document() -> dict:
 @pytest.mark.parametrize("resource", list(HUB_RESOURCES))
 def test_allowed_parameters_are_the_vendors_minus_paging(vendor_document: dict, resource: str) -> None:
     declared = _declared_query_parameters(vendor_document, HUB_RESOURCES[resource])
-    assert "updatedAfter" in declared  # SPEC §3: we only poll resources that can filter on it
+    assert "updatedAfter" in declared  # docs/DESIGN.md §3: we only poll resources that can filter on it
     assert list(QUERY_PARAMETERS[resource]) == [name for name in declared if name not in RESERVED_PARAMETERS]
 
 

@@ -1,4 +1,4 @@
-"""Signatures (SPEC §6): the vendor's test vector, and Standard Webhooks checked by the real library."""
+"""Signatures (docs/DESIGN.md §6): the vendor's test vector, and Standard Webhooks checked by the real library."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""HTTP client for the SmartRecruiters list endpoints the poller reads (SPEC §4).
+"""HTTP client for the SmartRecruiters list endpoints the poller reads (docs/DESIGN.md §4).
 
 What it takes care of, so callers only see pages of records or one typed error:
 - auth (`X-SmartToken`), sent only to `base_url` and never written into an error or a log line;

@@ -1,4 +1,4 @@
-"""How long to wait before the next delivery attempt (SPEC §7): about a day in ten retries, jittered."""
+"""How long to wait before the next delivery attempt (docs/DESIGN.md §7): about a day in ten retries, jittered."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Which records become events (SPEC §3 steps 3–5): pure, given the records of one poll.
+"""Which records become events (docs/DESIGN.md §3 steps 3–5): pure, given the records of one poll.
 
 `detect_changes` reads the records one at a time and keeps only the events, each with its record as
 compact JSON bytes, so a caller can hand it the pages of a poll as they arrive (a generator) and never

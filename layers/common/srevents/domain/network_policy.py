@@ -1,4 +1,4 @@
-"""Where callbacks may go: the guard against server-side request forgery (SPEC §2, §7).
+"""Where callbacks may go: the guard against server-side request forgery (docs/DESIGN.md §2, §7).
 
 A callback URL is chosen by a customer, so without this guard the service could be made to
 POST into its own network: the cloud metadata endpoint, loopback services, a VPC's private

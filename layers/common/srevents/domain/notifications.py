@@ -1,4 +1,4 @@
-"""Event notifications (SPEC §5): at most 10 events each, in updated-date order, sized to fit the queue.
+"""Event notifications (docs/DESIGN.md §5): at most 10 events each, in updated-date order, sized to fit the queue.
 
 A notification's id is deterministic in its content (instance, object type and its events' versions),
 shaped as a UUID whose first 48 bits are the newest event's updated time in milliseconds, so ids sort

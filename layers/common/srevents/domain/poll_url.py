@@ -1,4 +1,4 @@
-"""The poll URL template (SPEC §3): a hub path in, SmartRecruiters query parameters out.
+"""The poll URL template (docs/DESIGN.md §3): a hub path in, SmartRecruiters query parameters out.
 
 A resource's `url` is written in the hosted platform's language, e.g.
 
@@ -67,7 +67,7 @@ HUB_RESOURCES: dict[str, str] = {"candidates": "/candidates", "jobs": "/jobs", "
 """Hub resource -> the SmartRecruiters path its `GET` polls."""
 
 RESERVED_PARAMETERS = ("limit", "pageId", "offset")
-"""Paging parameters the poller sets itself (SPEC §3: `limit=100`, `nextPageId`)."""
+"""Paging parameters the poller sets itself (docs/DESIGN.md §3: `limit=100`, `nextPageId`)."""
 
 # The `in: query` parameters vendor/smartrecruiters-openapi.yaml declares for each GET, in its order, minus
 # RESERVED_PARAMETERS. tests/unit/test_poll_url.py checks this against the document.

@@ -40,7 +40,7 @@ DEFAULT_RESOURCE_CONFIGS: dict[str, dict[str, Any]] = {
     "users": _USERS,
 }
 
-# With no `event.poller.configuration`, the seed's `candidates` block applies (SPEC §2).
+# With no `event.poller.configuration`, the seed's `candidates` block applies (docs/DESIGN.md §2).
 DEFAULT_POLLER_CONFIGURATION = ("candidates",)
 
 

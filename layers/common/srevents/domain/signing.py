@@ -1,4 +1,4 @@
-"""Signatures of event notifications (SPEC §6).
+"""Signatures of event notifications (docs/DESIGN.md §6).
 
 Two schemes are sent side by side, both HMAC-SHA256 over exactly the bytes that go on the wire:
 

@@ -1,4 +1,4 @@
-"""Deliver one notification to its instance's callback URL (SPEC §6–§7) and record the attempt.
+"""Deliver one notification to its instance's callback URL (docs/DESIGN.md §6–§7) and record the attempt.
 
 Outcomes:
 - `2xx`: DELIVERED. A notification already delivered, refused with 410 or dead-lettered (at the same

@@ -1,4 +1,4 @@
-"""Poll one instance (SPEC §3): read SmartRecruiters from the watermark, enqueue notifications, then commit.
+"""Poll one instance (docs/DESIGN.md §3): read SmartRecruiters from the watermark, enqueue notifications, then commit.
 
 Per resource, in order:
 1. take the instance's lease (a second poll exits quietly) and read the state;
