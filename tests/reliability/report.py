@@ -95,7 +95,7 @@ GUARANTEES = f"""\
 Not promised: exactly-once delivery (deduplicate by id); intermediate versions of a record that changed
 twice between two polls (SmartRecruiters lists a record's current state only, so one notification carries
 its latest version); delivery to a callback that answered `410 Gone` (the instance's notifications are
-switched off, and those queued meanwhile are logged `GONE`, until the instance is enabled again or its
+suspended, and those queued meanwhile are logged `GONE`, until the instance is enabled again or its
 callback URL changes; they can be re-sent with the retry route).
 """
 

@@ -31,7 +31,7 @@ class Instance:
     updated_date: str
     disabled: bool = False
     version: int = 1
-    notifications_suspended: str | None = None  # why delivery was switched off (e.g. a 410 Gone)
+    notifications_suspended: str | None = None  # why notifications are suspended (a 410 Gone)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

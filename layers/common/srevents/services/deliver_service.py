@@ -3,7 +3,7 @@
 Outcomes:
 - `2xx`: DELIVERED. A notification already delivered, refused with 410 or dead-lettered (at the same
   replay generation) is not sent again, so a plan enqueued again after a poll crash changes nothing.
-- `410 Gone`: GONE; the instance's notifications are switched off; no more attempts.
+- `410 Gone`: GONE; the instance's notifications are suspended; no more attempts.
 - anything else: RETRYING, and the message stays invisible for the next delay of the schedule (or the
   receiver's `Retry-After` on 429/503) — which, in a FIFO queue, holds back the instance's later
   notifications and nobody else's. After the last attempt: FAILED, and the message moves to the
@@ -208,7 +208,7 @@ class DeliverService:
 
         if instance.notifications_suspended:
             record(GONE)
-            logger.info("notification not sent: the instance's notifications are switched off", extra=extra)
+            logger.info("notification not sent: the instance's notifications are suspended", extra=extra)
             return "gone"
 
         result, headers = self._attempts.post(instance, queued.notification_id, queued.body)
@@ -227,7 +227,7 @@ class DeliverService:
             self._attempts.suspend(instance, queued.notification_id)
             view.forget_instance(instance.id)
             record(GONE, attempt("gone"), headers=headers)
-            logger.warning("callback answered 410 Gone: notifications switched off", extra=extra)
+            logger.warning("callback answered 410 Gone: notifications suspended", extra=extra)
             return "gone"
         if is_last_attempt(attempt_no):
             # Recorded first: if the move to the dead-letter queue fails, the message comes back, and the

@@ -162,7 +162,7 @@ class InstancesService:
     ) -> Instance:
         """Store a changed instance and make its schedule follow.
 
-        Notifications switched off by a `410 Gone` resume when the callback URL changes or the
+        Notifications suspended by a `410 Gone` resume when the callback URL changes or the
         instance is enabled again (both are the customer saying "deliver again").
         """
         secret_names, ciphertext = self._sealed_secrets(current, spec)
