@@ -34,6 +34,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--user-secret", help="the demo user's secret (generated if not given)")
     parser.add_argument("--no-demo", action="store_true", help="don't create a demo instance or simulated changes")
     parser.add_argument(
+        "--organizations",
+        type=int,
+        default=1,
+        help="organizations to create, each with one user, their secrets printed (default 1: the demo's)",
+    )
+    parser.add_argument(
         "--time-scale",
         type=float,
         help="run schedules and delivery retries N times faster (default 60 with the demo: 15 min -> 15 s; else 1)",
@@ -65,7 +71,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--time-scale must be positive")
     if args.delivery_batches < 1 or args.polls_at_once < 1:
         parser.error("--delivery-batches and --polls-at-once must be at least 1")
+    if args.organizations < 1:
+        parser.error("--organizations must be at least 1")
     return args
+
+
+def admin_command(aws_url: str, table: str, name: str = "Globex", email: str = "ops@globex.test") -> str:
+    """The shell command that creates another organization in the running local stack (moto at `aws_url`)."""
+    return (
+        f"AWS_ENDPOINT_URL={aws_url} AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local "
+        f'make admin ARGS="create-organization --name {name} --user-email {email} --table {table} --region {REGION}"'
+    )
 
 
 def say(component: str, text: str) -> None:
@@ -241,10 +257,20 @@ def main(argv: list[str] | None = None) -> int:
         _, user_secret = accounts.create_user(organization_id, "demo@localhost", args.user_secret)
         authorization = f"User {user_secret}, Organization {organization_secret}"
 
+        others = []
+        for number in range(2, args.organizations + 1):
+            other_id, other_secret = accounts.create_organization(f"Demo {number}")
+            _, other_user = accounts.create_user(other_id, f"demo{number}@localhost")
+            others.append(f"User {other_user}, Organization {other_secret}")
+
         say("aws", f"moto at {aws_url}: tables, queues, KMS key and schedule group from template.yaml")
+        say("aws", f"instances table: {resources.refs['InstancesTable']} (organizations, users and instances)")
         say("receiver", f"callbacks to {receiver.url} (verifies signatures made with {SEED_SIGNATURE_KEY!r})")
         say("api", f"instances API at {api.url}  (also under {api.url}/v1)")
         say("auth", f"Authorization: {authorization}")
+        for number, other in enumerate(others, start=2):
+            say("auth", f"organization {number}: Authorization: {other}")
+        say("admin", f"another organization: {admin_command(aws_url, resources.refs['InstancesTable'])}")
         say("time", f"schedules and retries run {args.time_scale:g}x faster than real time")
         say(
             "lambda",

@@ -30,7 +30,19 @@ AWS_FAULTS = (
 
 FUZZ = ("post-bodies", "patch-bodies", "authorization", "path-ids", "queries", "openapi")
 SECURITY = ("routes", "ssrf-creation-literal", "ssrf-creation-resolved", "ssrf-delivery")
-HOSTILE = ("echoed-key", "looping-cursor", "unencodable-records", "retry-after-a-day")
+HOSTILE = (
+    "echoed-key",
+    "looping-cursor",
+    "unencodable-records",
+    "retry-after-a-day",
+    "future-dated-record",
+    "api-key-not-a-header",
+    "large-secrets",
+    "deep-configuration-string",
+    "near-miss-keys",
+    "duplicate-keys",
+    "non-ascii-digits",
+)
 
 
 def case_key(section: str, *parts: object) -> str:

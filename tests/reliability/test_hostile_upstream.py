@@ -243,3 +243,38 @@ def test_a_retry_after_of_a_day_ends_the_poll_in_time_with_error_and_cursor_save
         outcome=f"poll ended after {took:.0f} s of its 300 s, page 1 delivered, cursor and error saved: "
         f"`{status['lastError'][:60]}…`",
     )
+
+
+# --- 12. records dated in the future ---------------------------------------------------------------------
+
+
+def _with_future_record(real: requests.Response, updated_on: str) -> requests.Response:
+    body = real.json()
+    body["content"].append({"id": "from-the-future", "createdOn": updated_on, "updatedOn": updated_on})
+    return scripted(200, body)
+
+
+def test_records_dated_in_the_future_are_counted_in_the_poller_status(
+    world: World, report: Callable[..., None]
+) -> None:
+    # Given an instance, a new candidate, and a SmartRecruiters that also lists a record updated a day ahead
+    instance = world.create_instance()
+    world.clock.advance(61)
+    world.change(creates=1, gap=0.1)
+    future = (world.clock.now() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    hostile(world, lambda url, params, real: _with_future_record(real(), future))
+
+    # When the instance is polled twice
+    world.tick()
+    world.tick()
+
+    # Then each poll counts the record as too new (it is not emitted), and the status shows it
+    status = poller_status(world, instance)["candidates"]
+    assert status["lastResult"] == "ok" and status["skippedTooNew"] == 1, status
+    report(
+        section="hostile",
+        key=case_key("hostile", "future-dated-record"),
+        case="A record updated a day in the future, on every poll",
+        fault='`"updatedOn"`: now + 1 day',
+        outcome="not emitted; counted by every poll: `skippedTooNew: 1` in the poller status",
+    )

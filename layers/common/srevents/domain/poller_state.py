@@ -54,6 +54,7 @@ class ResourceState:
     events_emitted: int = 0
     notifications_enqueued: int = 0
     skipped_unreadable: int = 0
+    skipped_too_new: int = 0  # records dated after the poll's start (a clock ahead, or a future date)
     last_success: str | None = None
 
     def with_changes(self, **changes: Any) -> ResourceState:
@@ -100,6 +101,7 @@ _COUNTERS = (
     "events_emitted",
     "notifications_enqueued",
     "skipped_unreadable",
+    "skipped_too_new",
 )
 _TEXTS = ("last_run_started", "last_run_finished", "last_result", "last_error", "last_success")
 
@@ -154,6 +156,7 @@ def present_state(resource: str, state: ResourceState) -> dict[str, Any]:
         "eventsEmitted": state.events_emitted,
         "notificationsEnqueued": state.notifications_enqueued,
         "skippedUnreadable": state.skipped_unreadable,
+        "skippedTooNew": state.skipped_too_new,
         "lastError": state.last_error,
         "consecutiveFailures": state.consecutive_failures,
         "resumesFromCursor": state.cursor is not None,

@@ -201,6 +201,7 @@ class PollService:
             events_emitted=len(emitted),
             notifications_enqueued=len(to_send),
             skipped_unreadable=changes.skipped_unreadable,
+            skipped_too_new=changes.too_new,
         )
         self._state.save(instance.id, owner, config.name, committed, release=release)
         if changes.skipped_unreadable:
