@@ -54,7 +54,7 @@ def run(repeats: int) -> list[Result]:
 
     from bench.world import API_KEY, load_handler, world
     from srevents.clock import iso_millis
-    from srevents.domain.changes import lower_bound
+    from srevents.domain.watermark import lower_bound
 
     results: list[Result] = []
     with world() as w:

@@ -350,7 +350,8 @@ def test_time_budget_stops_between_pages_and_next_run_resumes(harness: PollHarne
     first = harness.poll(instance, remaining_ms=10_000)  # below the 30 s needed to start another page
     state = harness.state(instance)["candidates"]
     assert first.resources[0].result == "partial" and first.resources[0].pages == 1
-    assert state.cursor is not None and state.watermark < state.cursor.run_start  # not moved yet
+    # not moved yet: a first poll that stopped early leaves no watermark (the next run still starts at creation)
+    assert state.cursor is not None and state.watermark is None
 
     harness.clock.advance(60)
     second = harness.poll(instance)
@@ -422,3 +423,38 @@ def test_enqueue_failure_keeps_the_plan_so_the_retry_reuses_its_ids(harness: Pol
             ids_per_version.setdefault((event["objectId"], event["date"]), set()).add(notification["id"])
     assert len(ids_per_version) == 15
     assert all(len(ids) == 1 for ids in ids_per_version.values())
+
+
+def test_the_first_poll_never_emits_a_version_from_before_the_instance_existed(harness: PollHarness) -> None:
+    # Given a candidate changed 30 s before the instance was created (inside the 60 s lookback)
+    before = harness.store.create_candidate(firstName="Before")
+    harness.clock.advance(30)
+    instance = harness.create_instance()
+    harness.clock.advance(5)
+    after = harness.store.create_candidate(firstName="After")
+    harness.clock.advance(60)
+
+    # When the instance's first poll runs
+    harness.poll(instance)
+
+    # Then only the change made after its creation is emitted
+    events = harness.events(harness.drain())
+    assert [e["objectId"] for e in events] == [after["id"]]
+    assert before["id"] not in {e["objectId"] for e in events}
+
+
+def test_from_the_second_poll_on_the_lookback_applies(harness: PollHarness) -> None:
+    # Given an instance whose first poll has run
+    instance = harness.create_instance()
+    harness.clock.advance(60)
+    harness.poll(instance)
+    # And a change that SmartRecruiters makes visible only after that poll, dated 20 s before it
+    harness.clock.advance(-20)
+    late = harness.store.create_candidate(firstName="Late")
+    harness.clock.advance(80)
+
+    # When the next poll runs
+    harness.poll(instance)
+
+    # Then the lookback catches it
+    assert [e["objectId"] for e in harness.events(harness.drain())] == [late["id"]]

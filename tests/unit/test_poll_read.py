@@ -13,6 +13,7 @@ from srevents.domain.instance_config import POLLER_CONFIGURATION, resource_confi
 from srevents.domain.poller_state import Cursor
 from srevents.domain.records import compact
 from srevents.domain.resources import default_resource_config
+from srevents.domain.watermark import lower_bound
 from srevents.services.poll_service import PollLimits, PollService
 
 CONFIG = resource_configs({POLLER_CONFIGURATION: {"candidates": default_resource_config("candidates")}})[0]
@@ -68,8 +69,9 @@ def service(min_remaining_ms: int = 30_000) -> PollService:
 
 
 def read(client: FakeClient, remaining_ms: Any = lambda: 600_000, cursor: Cursor | None = None) -> Any:
+    lower = lower_bound(WATERMARK, CONFIG.poll_delay_seconds)
     changes, pages, next_page, _stopped = service()._read(
-        CONFIG, WATERMARK, cursor, client, remaining_ms, poll_start=POLL_START, remembered=frozenset()
+        CONFIG, WATERMARK, lower, cursor, client, remaining_ms, POLL_START, frozenset()
     )
     return changes, pages, next_page
 

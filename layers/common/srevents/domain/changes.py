@@ -17,6 +17,7 @@ from typing import Any
 from srevents.clock import to_millis
 from srevents.domain.instance_config import ResourceConfig
 from srevents.domain.records import UnreadableRecord, compact, date_value, object_id
+from srevents.domain.watermark import lower_bound
 
 CREATED, UPDATED = "CREATED", "UPDATED"
 MAX_UNREADABLE_IDS = 10
@@ -61,11 +62,6 @@ class ChangeSet:
     already_emitted: int = 0
 
 
-def lower_bound(watermark: datetime, poll_delay_seconds: int) -> datetime:
-    """Records updated after this are candidates: the watermark minus the lookback."""
-    return watermark - timedelta(seconds=poll_delay_seconds)
-
-
 def _skip(result: ChangeSet, obj_id: str | None) -> None:
     result.skipped_unreadable += 1
     if obj_id is not None and len(result.unreadable_ids) < MAX_UNREADABLE_IDS:
@@ -79,8 +75,11 @@ def detect_changes(
     watermark: datetime,
     poll_start: datetime,
     remembered: set[bytes] | frozenset[bytes],
+    lower: datetime | None = None,
 ) -> ChangeSet:
-    lower = lower_bound(watermark, config.poll_delay_seconds)
+    """The events of a poll's records: updated after `lower` (default: the watermark minus the lookback,
+    domain/watermark.py) and by `poll_start`, not remembered, each CREATED or UPDATED."""
+    lower = lower_bound(watermark, config.poll_delay_seconds) if lower is None else lower
     tolerance = timedelta(seconds=config.created_check_tolerance_seconds)
     result = ChangeSet()
     seen: set[bytes] = set()

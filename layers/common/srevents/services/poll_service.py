@@ -30,12 +30,13 @@ from srevents.adapters.smartrecruiters import (
 )
 from srevents.clock import Clock, iso_millis, to_millis
 from srevents.domain import notifications
-from srevents.domain.changes import ChangeSet, Event, detect_changes, lower_bound
+from srevents.domain.changes import ChangeSet, Event, detect_changes
 from srevents.domain.instance import Instance
 from srevents.domain.instance_config import API_KEY, ResourceConfig, resource_configs
 from srevents.domain.notifications import InstanceContext, Notification
 from srevents.domain.poller_state import Cursor, PendingNotification, ResourceState
 from srevents.domain.redaction import redact_and_cut
+from srevents.domain.watermark import after_poll, lower_bound, read_from
 from srevents.observability import logger
 
 PageSource = Callable[[str], Any]  # api key → SmartRecruiters client
@@ -147,12 +148,21 @@ class PollService:
     ) -> ResourceOutcome:
         started = self._clock.now()
         run_start = state.cursor.run_start if state.cursor else started
-        watermark = state.watermark or _parse_iso(instance.created_date)
+        created = _parse_iso(instance.created_date)
+        watermark = state.watermark or created  # records created after it are CREATED
+        lower = read_from(state.watermark, created, config.poll_delay_seconds)
         log = {"instance_id": instance.id, "resource": config.name}
         try:
             remembered = frozenset(v for v in state.remembered if v not in _pending_versions(state))
             changes, pages, next_page, stopped = self._read(
-                config, watermark, state.cursor, client, remaining_ms, poll_start=run_start, remembered=remembered
+                config,
+                watermark,
+                lower,
+                state.cursor,
+                client,
+                remaining_ms,
+                poll_start=run_start,
+                remembered=remembered,
             )
             planned, fresh = self._plan(instance, config.name, state.pending, changes.events, started)
             if fresh:
@@ -184,10 +194,11 @@ class PollService:
         emitted = {e.version: e.updated_ms for n in to_send for e in n.events}
         complete = next_page is None
         cursor = None if next_page is None else Cursor(next_page, run_start)
-        new_watermark = run_start if complete else watermark
+        new_watermark = after_poll(state.watermark, run_start, complete=complete)
+        keep_after = lower if new_watermark is None else lower_bound(new_watermark, config.poll_delay_seconds)
         committed = state.with_changes(
             watermark=new_watermark,
-            remembered=state.remember(emitted, keep_after=lower_bound(new_watermark, config.poll_delay_seconds)),
+            remembered=state.remember(emitted, keep_after=keep_after),
             pending=(),
             cursor=cursor,
             last_run_started=iso_millis(started),
@@ -227,14 +238,14 @@ class PollService:
         self,
         config: ResourceConfig,
         watermark: datetime,
+        lower: datetime,
         cursor: Cursor | None,
         client: Any,
         remaining_ms: Callable[[], int],
-        *,
         poll_start: datetime,
         remembered: frozenset[bytes],
     ) -> tuple[ChangeSet, int, str | None, SmartRecruitersOutOfTime | None]:
-        """Every page from the lookback bound (or the cursor) to the last, unless time runs short, turned
+        """Every page from `lower` (domain/watermark.py) or the cursor to the last, unless time runs short, turned
         into events: (the ChangeSet, pages read, the next page's id if it stopped early, and the error that
         stopped it if a failing page could not be retried within the time left).
 
@@ -245,7 +256,7 @@ class PollService:
         The pages go through `detect_changes` as they arrive, so only one page of parsed records is held
         at a time; the events keep their records as compact JSON, several times smaller than the dicts.
         """
-        params = config.template.render(lower_bound(watermark, config.poll_delay_seconds))
+        params = config.template.render(lower)
         pages = 0
         page_id = cursor.page_id if cursor else None
 
@@ -270,7 +281,9 @@ class PollService:
                     raise
                 stopped = error  # page_id is the failing page's: the next poll resumes there
 
-        changes = detect_changes(records(), config, watermark=watermark, poll_start=poll_start, remembered=remembered)
+        changes = detect_changes(
+            records(), config, watermark=watermark, lower=lower, poll_start=poll_start, remembered=remembered
+        )
         return changes, pages, page_id, stopped
 
     def _plan(
