@@ -42,8 +42,10 @@ export async function api(method, path, body, { creds = credentials(), signingIn
   }
   if (!response.ok) {
     const error = new ApiError(response.status, data);
-    if (response.status === 401 && !signingIn) {
-      // The secrets no longer work (revoked, rotated): sign out, and come back here after signing in.
+    // The secrets no longer work (revoked, rotated): sign out, and come back here after signing in. A page
+    // makes several calls at once; only the first refusal does this, or the later ones would remember the
+    // sign-in page itself as the way back.
+    if (response.status === 401 && !signingIn && location.hash !== "#/signin") {
       forgetCredentials();
       announceNext({ error: `Signed out: the API refused the secrets (${error.message}). Sign in again.` });
       rememberRoute(location.hash);
