@@ -460,3 +460,40 @@ def test_disable_enable_and_delete_with_confirmation_by_keyboard(tab: Page, stac
     expect(row).to_have_count(0)
     expect(page.get_by_role("status")).to_contain_text(f"Instance {instance['id']} (“Keyboard only”) deleted")
     assert request("GET", f"{stack.api_url}/instances/{instance['id']}", headers=stack.auth)[0] == 404
+
+
+def test_a_deep_link_survives_sign_in_a_refused_secret_signs_out_and_sign_out_clears_the_tab(
+    tab: Page, stack: RunningStack
+) -> None:
+    page = tab.page
+    instance = create_instance(stack, instance_body("Deep link", stack.receiver_url))
+    try:
+        # A link to an instance, opened signed out: sign in first, then that page
+        page.goto(f"{stack.api_url}/console#/instances/{instance['id']}")
+        expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+        page.get_by_label("Organization secret").fill(ORG_SECRET)
+        page.get_by_label("User secret").fill(USER_SECRET)
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="Deep link")).to_be_visible()
+
+        # Secrets the API stops accepting (rotated, revoked): signed out with a message, then back here
+        page.evaluate(
+            "sessionStorage.setItem('srevents.console.credentials',"
+            " JSON.stringify({organization: 'revoked-org-secret', user: 'revoked-user-secret'}))"
+        )
+        page.get_by_role("button", name="Refresh").click()
+        expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+        expect(page.locator("#alert")).to_contain_text("Signed out: the API refused the secrets")
+        assert page.evaluate("sessionStorage.length") == 0
+        page.get_by_label("Organization secret").fill(ORG_SECRET)
+        page.get_by_label("User secret").fill(USER_SECRET)
+        page.keyboard.press("Enter")
+        expect(page.get_by_role("heading", name="Deep link")).to_be_visible()
+
+        # Sign out: the secrets leave the tab, and the page says so
+        page.get_by_role("button", name="Sign out").click()
+        expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+        expect(page.locator("#notice")).to_have_text("Signed out. The secrets were removed from this tab.")
+        assert page.evaluate("sessionStorage.length") == 0
+    finally:
+        request("DELETE", f"{stack.api_url}/instances/{instance['id']}", headers=stack.auth)

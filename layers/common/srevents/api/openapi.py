@@ -10,6 +10,7 @@ from functools import cache
 from typing import Any
 
 from srevents import __version__
+from srevents.api import console
 
 _ERROR = {"$ref": "#/components/responses/Error"}
 _ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
@@ -61,14 +62,14 @@ ROUTES: dict[str, dict[str, Any]] = {
     },
     "/console/{asset}": {
         "get": {
-            "summary": "A static file of the console (console.css, console.js, favicon.svg)",
+            "summary": "A static file of the console: its stylesheet, icon and script modules",
             "security": [],
             "parameters": [
                 {
                     "name": "asset",
                     "in": "path",
                     "required": True,
-                    "schema": {"type": "string", "enum": ["console.css", "console.js", "favicon.svg"]},
+                    "schema": {"type": "string", "enum": sorted(console.ASSETS)},
                 }
             ],
             "responses": {

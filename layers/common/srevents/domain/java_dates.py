@@ -47,24 +47,21 @@ Parsing follows `SimpleDateFormat.parse` with `setLenient(false)`:
 * An ambiguous local time (DST fall-back) is the earlier instant, as java.time resolves it.
 * Text after the pattern is an error; `partial=True` ignores it, as Java's `DateFormat.parse(String)` does.
 
-Zones (`resolve_timezone`) are `java.util.TimeZone` IDs: `GMT`, `UTC`, IANA names, Java's legacy three-letter
-IDs (`PST` is America/Los_Angeles, `EST` is a fixed -05:00, `BST` is Asia/Dhaka: Java's meanings, not
-folklore's), and offsets `GMT+2`, `GMT+02:00`, `GMT-0500`, `UTC+1`, `+02:00`. Unlike Java, an unknown ID is an
-error instead of silently meaning GMT. Long zone names (`zzzz`) follow JDK 8 (`Central European Time`).
+Zones are `java.util.TimeZone` IDs, resolved by `java_zones.resolve_timezone` (re-exported here).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
-from zoneinfo import ZoneInfo
+
+from srevents.domain.java_zones import GMT, ZONE_NAMES, ZONE_TEXTS, gmt_offset_name, resolve_timezone
 
 __all__ = ["GMT", "JavaDateFormat", "JavaDatePatternError", "compile_pattern", "resolve_timezone"]
 
-GMT = timezone(timedelta(0), "GMT")
-"""UTC under the name Java gives it: `z` formats it as `GMT` (`datetime.UTC` formats as `UTC`)."""
 
 _JAVA_LETTERS = "GyMdkHmsSEDFwWahKzZYuXL"  # java.text.DateFormatSymbols.patternChars
 _UNSUPPORTED = {
@@ -86,123 +83,13 @@ _SHORT_MONTHS = tuple(name[:3] for name in _MONTHS)
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")  # date.weekday() order
 _SHORT_DAYS = tuple(name[:3] for name in _DAYS)
 
-# Zone abbreviations: the long name `zzzz` formats (JDK 8 wording) and the offset parsing accepts.
-# Only unambiguous ones; `IST` (India? Ireland? Israel?) is deliberately absent.
-_ZONE_NAMES: dict[str, tuple[int, str | None]] = {
-    "GMT": (0, "Greenwich Mean Time"),
-    "UTC": (0, "Coordinated Universal Time"),
-    "UT": (0, None),
-    "Z": (0, None),
-    "WET": (0, "Western European Time"),
-    "WEST": (60, "Western European Summer Time"),
-    "BST": (60, "British Summer Time"),
-    "CET": (60, "Central European Time"),
-    "CEST": (120, "Central European Summer Time"),
-    "EET": (120, "Eastern European Time"),
-    "EEST": (180, "Eastern European Summer Time"),
-    "MSK": (180, "Moscow Standard Time"),
-    "JST": (540, "Japan Standard Time"),
-    "KST": (540, "Korea Standard Time"),
-    "EST": (-300, "Eastern Standard Time"),
-    "EDT": (-240, "Eastern Daylight Time"),
-    "CST": (-360, "Central Standard Time"),
-    "CDT": (-300, "Central Daylight Time"),
-    "MST": (-420, "Mountain Standard Time"),
-    "MDT": (-360, "Mountain Daylight Time"),
-    "PST": (-480, "Pacific Standard Time"),
-    "PDT": (-420, "Pacific Daylight Time"),
-    "AKST": (-540, "Alaska Standard Time"),
-    "AKDT": (-480, "Alaska Daylight Time"),
-    "HST": (-600, "Hawaii Standard Time"),
-}
-_ZONE_TEXTS: dict[str, int] = {
-    **{abbr.upper(): minutes for abbr, (minutes, _) in _ZONE_NAMES.items()},
-    **{long.upper(): minutes for minutes, long in _ZONE_NAMES.values() if long},
-}
-
-# java.util.TimeZone's legacy three-letter IDs (java.time.ZoneId.SHORT_IDS), which Java resolves before
-# anything else: a configuration written for the hosted platform means these.
-_JAVA_SHORT_IDS = {
-    "ACT": "Australia/Darwin",
-    "AET": "Australia/Sydney",
-    "AGT": "America/Argentina/Buenos_Aires",
-    "ART": "Africa/Cairo",
-    "AST": "America/Anchorage",
-    "BET": "America/Sao_Paulo",
-    "BST": "Asia/Dhaka",
-    "CAT": "Africa/Harare",
-    "CNT": "America/St_Johns",
-    "CST": "America/Chicago",
-    "CTT": "Asia/Shanghai",
-    "EAT": "Africa/Addis_Ababa",
-    "ECT": "Europe/Paris",
-    "IET": "America/Indiana/Indianapolis",
-    "IST": "Asia/Kolkata",
-    "JST": "Asia/Tokyo",
-    "MIT": "Pacific/Apia",
-    "NET": "Asia/Yerevan",
-    "NST": "Pacific/Auckland",
-    "PLT": "Asia/Karachi",
-    "PNT": "America/Phoenix",
-    "PRT": "America/Puerto_Rico",
-    "PST": "America/Los_Angeles",
-    "SST": "Pacific/Guadalcanal",
-    "VST": "Asia/Ho_Chi_Minh",
-}
-_JAVA_FIXED_IDS = {"EST": -300, "MST": -420, "HST": -600}
-_OFFSET_ID = re.compile(r"(?:GMT|UTC|UT)?([+-])(\d{1,2})(?::?(\d{2}))?", re.IGNORECASE)
-
 
 class JavaDatePatternError(ValueError):
     """The pattern itself is unusable (not a text being parsed). The message names the letter or position."""
 
 
-# --------------------------------------------------------------------------------------------- time zones
-
-
-@functools.lru_cache(maxsize=256)
-def resolve_timezone(name: str) -> tzinfo:
-    """A `java.util.TimeZone` ID as a tzinfo; ValueError for an ID Java would not know either.
-
-    Java quietly substitutes GMT for an unknown ID; we refuse instead, because a typo would shift every
-    date by hours without anyone noticing.
-    """
-    if not isinstance(name, str) or not name.strip():
-        raise ValueError(f"{name!r} names no time zone (try GMT, UTC, Europe/Paris or GMT+02:00)")
-    key = name.strip()
-    upper = key.upper()
-    if upper == "GMT":
-        return GMT
-    if upper in ("UTC", "UT", "Z"):
-        return UTC
-    offset = _OFFSET_ID.fullmatch(key)
-    if offset:
-        sign, hours, minutes = offset.group(1), int(offset.group(2)), int(offset.group(3) or 0)
-        if hours > 23 or minutes > 59:
-            raise ValueError(f"{name!r} is not a valid offset: hours must be 0-23 and minutes 0-59")
-        total = (hours * 60 + minutes) * (-1 if sign == "-" else 1)
-        return timezone(timedelta(minutes=total), _gmt_offset_name(total))
-    if key in _JAVA_FIXED_IDS:
-        minutes = _JAVA_FIXED_IDS[key]
-        return timezone(timedelta(minutes=minutes), key)
-    try:
-        return ZoneInfo(_JAVA_SHORT_IDS.get(key, key))
-    except (ValueError, KeyError, OSError):
-        raise ValueError(
-            f"no zone is called {name!r} (use an IANA name such as Europe/Paris or America/New_York, "
-            "GMT, UTC, or an offset such as GMT+02:00)"
-        ) from None
-
-
 def _zone(tz: str | tzinfo) -> tzinfo:
     return resolve_timezone(tz) if isinstance(tz, str) else tz
-
-
-def _gmt_offset_name(total_minutes: int) -> str:
-    """Java's name for a custom zone: `GMT+02:00`, `GMT-05:30`."""
-    sign = "-" if total_minutes < 0 else "+"
-    hours, minutes = divmod(abs(total_minutes), 60)
-    return f"GMT{sign}{hours:02d}:{minutes:02d}"
 
 
 # ------------------------------------------------------------------------------------------------ compile
@@ -303,9 +190,9 @@ def _zone_name(local: datetime, long: bool) -> str:
     name = local.tzname()
     if not name or name[0] in "+-" or name.upper().startswith(("UTC+", "UTC-")):
         # zoneinfo's numeric abbreviations ("+03") and Python's "UTC+02:00": Java writes GMT+03:00.
-        return _gmt_offset_name(_offset_minutes(local))
-    if long and name in _ZONE_NAMES:
-        return _ZONE_NAMES[name][1] or name
+        return gmt_offset_name(_offset_minutes(local))
+    if long and name in ZONE_NAMES:
+        return ZONE_NAMES[name][1] or name
     return name
 
 
@@ -441,9 +328,9 @@ def _parse_zone(text: str, pos: int) -> tuple[int, int]:
             return 0, pos + 3
         minutes, end = _numeric_zone(text, pos + 4, colon=True, short_hours=True)
         return (-minutes if sign == "-" else minutes), end
-    names = list(_ZONE_TEXTS)
+    names = list(ZONE_TEXTS)
     index, end = _name(text, pos, names, "a time zone")
-    return _ZONE_TEXTS[names[index]], end
+    return ZONE_TEXTS[names[index]], end
 
 
 def _parse_iso_zone(text: str, pos: int, count: int) -> tuple[int, int]:
@@ -631,32 +518,24 @@ def _fast_form(tokens: tuple[_Literal | _Field, ...]) -> _FastForm | None:
 # ------------------------------------------------------------------------------------------------ public
 
 
+@dataclass(frozen=True, slots=True)
 class JavaDateFormat:
-    """One compiled pattern. Immutable, so the cached instances from `compile_pattern` can be shared."""
+    """One compiled pattern. Immutable, so the cached instances from `compile_pattern` can be shared.
 
-    __slots__ = ("_fast", "_tokens", "pattern")
-
-    def __init__(self, pattern: str) -> None:
-        tokens = _compile(pattern)
-        object.__setattr__(self, "pattern", pattern)
-        object.__setattr__(self, "_tokens", tokens)
-        object.__setattr__(self, "_fast", _fast_form(tokens))
+    Equal (and hashed) by the pattern alone: the compiled forms follow from it.
+    """
 
     pattern: str
-    _tokens: tuple[_Literal | _Field, ...]
-    _fast: _FastForm | None
+    _tokens: tuple[_Literal | _Field, ...] = dataclasses.field(init=False, repr=False, compare=False)
+    _fast: _FastForm | None = dataclasses.field(init=False, repr=False, compare=False)
 
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError("JavaDateFormat is immutable")
+    def __post_init__(self) -> None:
+        tokens = _compile(self.pattern)
+        object.__setattr__(self, "_tokens", tokens)  # frozen: the dataclass way to set a derived field
+        object.__setattr__(self, "_fast", _fast_form(tokens))
 
     def __repr__(self) -> str:
         return f"JavaDateFormat({self.pattern!r})"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, JavaDateFormat) and other.pattern == self.pattern
-
-    def __hash__(self) -> int:
-        return hash(self.pattern)
 
     @property
     def has_zone(self) -> bool:
@@ -687,6 +566,10 @@ class JavaDateFormat:
             instant = self._fast.parse(text, tz)
             if instant is not None:
                 return instant
+        return self._parse_fields(text, tz, now, partial)
+
+    def _parse_fields(self, text: str, tz: str | tzinfo, now: datetime | None, partial: bool) -> datetime:
+        """The general parser: every field, left to right, as SimpleDateFormat reads them."""
         parsed = _Parsed()
         pos = 0
         try:

@@ -1,10 +1,11 @@
 """The web console: plain HTML, CSS and JavaScript served by the API itself (no build step, no other host).
 
-`GET /console` is the page; `GET /console/{asset}` its stylesheet, script and icon; `GET /console/defaults.json`
-the element's default resource configurations, which the create form fills in. None of them needs
-credentials: the page calls only the public instances API, with the secrets the user types in (kept in the
-browser's sessionStorage, never in a URL). The page references everything relatively (`console/console.js`,
-`instances`), so it works at `/console` locally and under a stage (`/v1/console`) behind API Gateway.
+`GET /console` is the page; `GET /console/{asset}` its stylesheet, script modules and icon;
+`GET /console/defaults.json` the element's default resource configurations, which the create form fills in.
+None of them needs credentials: the page calls only the public instances API, with the secrets the user types
+in (kept in the browser's sessionStorage, never in a URL). The page references everything relatively
+(`console/console.js`, `instances`; the modules import `./dom.js`), so it works at `/console` locally and
+under a stage (`/v1/console`) behind API Gateway.
 """
 
 from __future__ import annotations
@@ -18,11 +19,32 @@ from srevents.domain.instance_config import DEFAULT_INTERVAL, MAX_INTERVAL, MIN_
 from srevents.domain.resources import DEFAULT_POLLER_CONFIGURATION, DEFAULT_RESOURCE_CONFIGS, ELEMENT_KEY
 
 PAGE = "index.html"
-# Only these files are served; anything else under /console/ is a 404.
+JAVASCRIPT = "text/javascript; charset=utf-8"
+# The script is native ES modules, no build step: console.js is the entry the page loads with
+# <script type="module">, and it imports the others by relative URL (`./dom.js`), which resolves beside it
+# under /console/. A module must be served as JavaScript, or the browser refuses it.
+MODULES = (
+    "console.js",
+    "api.js",
+    "display.js",
+    "dom.js",
+    "forms.js",
+    "instance-actions.js",
+    "messages.js",
+    "router.js",
+    "session.js",
+    "view-create.js",
+    "view-instance.js",
+    "view-instances.js",
+    "view-notification.js",
+    "view-signin.js",
+)
+# Only these files are served, looked up by exact name; anything else under /console/ (another file of the
+# package, `..`, a path) is a 404. A new module must be added here (a unit test says so).
 ASSETS: dict[str, str] = {
     "console.css": "text/css; charset=utf-8",
-    "console.js": "text/javascript; charset=utf-8",
     "favicon.svg": "image/svg+xml",
+    **dict.fromkeys(MODULES, JAVASCRIPT),
 }
 PAGE_CONTENT_TYPE = "text/html; charset=utf-8"
 
