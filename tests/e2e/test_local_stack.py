@@ -105,3 +105,18 @@ def test_a_healthy_instance_is_not_delayed_by_hanging_callbacks(stack_factory) -
     assert received[0]["elementsSignatureOk"] and received[0]["standardSignatureOk"]
     assert latency < 10, f"the healthy instance waited {latency:.1f} s behind hanging callbacks"
     assert stack.stop() == 0
+
+
+def test_the_seeds_request_works_at_the_platforms_path(stack_factory) -> None:
+    stack = stack_factory()
+
+    # When the seed's cURL is sent with only scheme, host and port changed
+    status, instance = request(
+        "POST", f"{stack.api_url}/elements/api-v2/instances", instance_body(stack.receiver_url), stack.auth
+    )
+
+    # Then the instance exists, and the rest of the API answers under the same prefix
+    assert status == 200, instance
+    status, listed = request("GET", f"{stack.api_url}/elements/api-v2/instances", headers=stack.auth)
+    assert status == 200 and [i["id"] for i in listed] == [instance["id"]]
+    assert stack.stop() == 0

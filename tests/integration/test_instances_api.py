@@ -553,3 +553,17 @@ def test_creation_refuses_an_element_token_of_no_instance_and_accepts_a_valid_on
 
     valid = api.post("/instances", auth=org, element_token=existing["token"], json_body=seed_body())
     assert valid.status == 200, valid.text
+
+
+def test_the_platforms_path_prefix_serves_every_route(api: ApiClient, org: Credentials) -> None:
+    # Given the seed's request, sent to the platform's path (only the host changed)
+    body = seed_body()
+
+    # When it is posted to /elements/api-v2/instances, and the instance read back there
+    created = api.post("/elements/api-v2/instances", auth=org, json_body=body)
+    read = api.get(f"/elements/api-v2/instances/{created.body['id']}", auth=org)
+
+    # Then both work as without the prefix
+    assert created.status == 200, created.text
+    assert read.status == 200 and read.body["id"] == created.body["id"]
+    assert api.get("/elements/api-v2/instances", auth=org).body[0]["id"] == created.body["id"]

@@ -19,6 +19,10 @@ from srevents.services.instances_service import Caller, InstancesService
 from srevents.services.poller_control import PollerControl
 
 
+PLATFORM_PREFIX = "/elements/api-v2"
+"""Every route is also served under the hosted platform's prefix: its users' scripts work unchanged."""
+
+
 @dataclass(frozen=True)
 class ApiServices:
     instances: InstancesService
@@ -28,7 +32,7 @@ class ApiServices:
 
 
 def create_app(services: ApiServices) -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(strip_prefixes=[])
+    app = APIGatewayRestResolver(strip_prefixes=[PLATFORM_PREFIX])
     register_error_handlers(app)
     public: set[Callable[..., Any]] = set()
 

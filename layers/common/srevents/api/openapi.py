@@ -286,7 +286,11 @@ def openapi_document() -> dict[str, Any]:
         "info": {
             "title": "srevents: polling events for SmartRecruiters",
             "version": __version__,
-            "description": "Element instances that poll SmartRecruiters and deliver signed event notifications.",
+            "description": (
+                "Element instances that poll SmartRecruiters and deliver signed event notifications. Every path "
+                "is also served under `/elements/api-v2` (the hosted platform's prefix), so scripts written for "
+                "the platform work with only the host changed."
+            ),
         },
         "paths": ROUTES,
         "components": {
