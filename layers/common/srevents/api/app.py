@@ -18,7 +18,6 @@ from srevents.services.events_service import EventsService
 from srevents.services.instances_service import Caller, InstancesService
 from srevents.services.poller_control import PollerControl
 
-
 PLATFORM_PREFIX = "/elements/api-v2"
 """Every route is also served under the hosted platform's prefix: its users' scripts work unchanged."""
 
