@@ -25,7 +25,7 @@ from moto import mock_aws
 
 from devstack.aws_resources import StackResources, create_stack_resources
 from srevents import wiring
-from srevents.adapters.aws import reset_clients
+from srevents.adapters.aws import reset_clients, session
 from srevents.adapters.poll_trigger import PollTrigger
 from srevents.domain.instance_config import CallbackPolicy
 from srevents.settings import Settings
@@ -126,7 +126,7 @@ class ApiEnv:
 def api_env(extra_env: dict[str, str] | None = None) -> Iterator[ApiEnv]:
     with pytest.MonkeyPatch.context() as patch, mock_aws():
         reset_clients()
-        resources = create_stack_resources(boto3.Session(region_name="us-east-1"), parameters=LOCAL_PARAMETERS)
+        resources = create_stack_resources(session(), parameters=LOCAL_PARAMETERS)
         environment = resources.function_environment("ApiFunction") | resources.function_environment("DeliverFunction")
         for key, value in {**environment, **(extra_env or {})}.items():
             patch.setenv(key, value)
