@@ -15,7 +15,10 @@ after `moto` is imported (the test fixtures import it first), and it holds nothi
 
 from __future__ import annotations
 
+import gc
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import boto3
@@ -25,6 +28,24 @@ _CONFIG = Config(retries={"mode": "standard", "max_attempts": 4}, connect_timeou
 _clients: dict[str, Any] = {}
 _session: boto3.session.Session | None = None
 _lock = threading.Lock()
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No garbage collection while a client is made (the first one of a process above all).
+
+    Making a client parses large JSON documents (the endpoint rules, the service model): tens of thousands of
+    new objects, which set off full collections that walk every object of the process, the more modules
+    imported (Powertools, the X-Ray SDK) the longer each. Nothing a client is made of is garbage yet, so the
+    collector waits until it is made: in a function's first build that saves about a quarter of the time.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _shared_session() -> boto3.session.Session:
@@ -48,7 +69,8 @@ def client(service: str) -> Any:
     with _lock:
         found = _clients.get(service)
         if found is None:
-            found = _clients[service] = _shared_session().client(service, config=_CONFIG)
+            with _collector_paused():
+                found = _clients[service] = _shared_session().client(service, config=_CONFIG)
         return found
 
 
