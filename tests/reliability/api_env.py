@@ -30,7 +30,7 @@ from srevents.adapters.poll_trigger import PollTrigger
 from srevents.domain.instance_config import CallbackPolicy
 from srevents.settings import Settings
 from tests.support.api_client import ApiClient, Credentials, Reply
-from tests.support.fixtures import LOCAL_PARAMETERS, seed_body
+from tests.support.fixtures import LOCAL_PARAMETERS, MOTO_CONFIG, seed_body
 
 PUBLIC_ADDRESS = "93.184.216.34"
 
@@ -124,7 +124,7 @@ class ApiEnv:
 
 @contextmanager
 def api_env(extra_env: dict[str, str] | None = None) -> Iterator[ApiEnv]:
-    with pytest.MonkeyPatch.context() as patch, mock_aws():
+    with pytest.MonkeyPatch.context() as patch, mock_aws(config=MOTO_CONFIG):
         reset_clients()
         resources = create_stack_resources(session(), parameters=LOCAL_PARAMETERS)
         environment = resources.function_environment("ApiFunction") | resources.function_environment("DeliverFunction")
