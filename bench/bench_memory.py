@@ -52,7 +52,7 @@ def run() -> list[Result]:
     from devstack.smartrecruiters import SimulatorServer, SimulatorStore
     from devstack.sqs_pump import sqs_event
     from srevents.adapters.accounts_store import AccountsStore
-    from srevents.adapters.aws import reset_clients
+    from srevents.adapters.aws import reset_clients, session
     from srevents.clock import ManualClock
     from srevents.domain.auth import Principal
     from srevents.services.instances_service import Caller
@@ -67,7 +67,7 @@ def run() -> list[Result]:
     os.environ["AWS_ENDPOINT_URL"] = f"http://{host}:{port}"
     reset_clients()
     try:
-        resources = create_stack_resources(boto3.Session(region_name=REGION), parameters=LOCAL_PARAMETERS)
+        resources = create_stack_resources(session(), parameters=LOCAL_PARAMETERS)
         clock = ManualClock()
         store = SimulatorStore(clock, rate_limit_per_second=False)
         store.add_api_key(API_KEY)

@@ -96,7 +96,7 @@ def world() -> Iterator[World]:
     from devstack.aws_resources import create_stack_resources
     from devstack.smartrecruiters import SimulatorServer, SimulatorStore
     from srevents.adapters.accounts_store import AccountsStore
-    from srevents.adapters.aws import reset_clients
+    from srevents.adapters.aws import reset_clients, session
     from srevents.clock import ManualClock
     from srevents.domain.auth import Principal
     from srevents.services.instances_service import Caller
@@ -105,7 +105,7 @@ def world() -> Iterator[World]:
     patch_moto()
     with mock_aws():
         reset_clients()
-        resources = create_stack_resources(boto3.Session(region_name=REGION), parameters=LOCAL_PARAMETERS)
+        resources = create_stack_resources(session(), parameters=LOCAL_PARAMETERS)
         clock = ManualClock()
         store = SimulatorStore(clock, rate_limit_per_second=False)
         store.add_api_key(API_KEY)

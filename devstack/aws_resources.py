@@ -8,6 +8,8 @@ overridden. Used by the tests and by the local stack alike.
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +44,14 @@ _CfnLoader.add_multi_constructor("!", _intrinsic)
 
 
 def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
+    """The template as plain data: a copy of its one parse in this process, the caller's to change."""
+    return copy.deepcopy(_parsed(path))
+
+
+@functools.cache
+def _parsed(path: Path) -> dict[str, Any]:
+    # Parsed once per process: PyYAML's pure-Python loader takes tens of milliseconds for this file, and
+    # the tests build the stack's resources from it for hundreds of tests. A deep copy costs well under 1 ms.
     with path.open() as handle:
         return yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
 

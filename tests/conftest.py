@@ -25,4 +25,5 @@ pytest_plugins = [
     "tests.support.fixtures",
     "tests.support.poll_harness",
     "tests.support.pipeline",
+    "tests.reliability.report_hooks",  # here, not in tests/reliability/: pytest-xdist's controller loads it too
 ]

@@ -25,12 +25,12 @@ from moto import mock_aws
 
 from devstack.aws_resources import StackResources, create_stack_resources
 from srevents import wiring
-from srevents.adapters.aws import reset_clients
+from srevents.adapters.aws import reset_clients, session
 from srevents.adapters.poll_trigger import PollTrigger
 from srevents.domain.instance_config import CallbackPolicy
 from srevents.settings import Settings
 from tests.support.api_client import ApiClient, Credentials, Reply
-from tests.support.fixtures import LOCAL_PARAMETERS, seed_body
+from tests.support.fixtures import LOCAL_PARAMETERS, MOTO_CONFIG, seed_body
 
 PUBLIC_ADDRESS = "93.184.216.34"
 
@@ -124,9 +124,9 @@ class ApiEnv:
 
 @contextmanager
 def api_env(extra_env: dict[str, str] | None = None) -> Iterator[ApiEnv]:
-    with pytest.MonkeyPatch.context() as patch, mock_aws():
+    with pytest.MonkeyPatch.context() as patch, mock_aws(config=MOTO_CONFIG):
         reset_clients()
-        resources = create_stack_resources(boto3.Session(region_name="us-east-1"), parameters=LOCAL_PARAMETERS)
+        resources = create_stack_resources(session(), parameters=LOCAL_PARAMETERS)
         environment = resources.function_environment("ApiFunction") | resources.function_environment("DeliverFunction")
         for key, value in {**environment, **(extra_env or {})}.items():
             patch.setenv(key, value)

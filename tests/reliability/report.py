@@ -1,9 +1,9 @@
 """docs/RELIABILITY.md, written from the figures the reliability suite's tests reported during the run.
 
-The conftest collects each passing test's rows (`report` fixture → the test report's user properties) and
-calls `write()` at the end of the session only if every expected case reported and nothing in the suite
-failed or was skipped, under the full Hypothesis profile. The prose here is the document's frame; every
-number in it comes from the run.
+report_hooks.py collects each passing test's rows (`report` fixture → the test report's user properties)
+and calls `write()` at the end of the session only if every expected case reported and nothing in the suite
+failed or was skipped, under the full Hypothesis profile (with or without pytest-xdist). The prose here is
+the document's frame; every number in it comes from the run.
 """
 
 from __future__ import annotations

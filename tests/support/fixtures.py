@@ -6,24 +6,28 @@ import copy
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 from moto import mock_aws
 
 from devstack.aws_resources import StackResources, create_stack_resources
 from devstack.seed import SEED_BODY
-from srevents.adapters.aws import reset_clients
+from srevents.adapters.aws import reset_clients, session
 from tests.support.api_client import ApiClient, Credentials
 
 LOCAL_PARAMETERS = {"AllowPrivateCallbacks": "false", "AllowHttpCallbacks": "false"}
+# By default moto gives boto3 a new default session at every mock, so the tests' own `boto3.client(...)`
+# calls would load botocore's models again in every test. Keeping the one session is safe here: it is made
+# after moto is imported (tests/conftest.py loads this module first), so every mock intercepts it.
+MOTO_CONFIG: Any = {"core": {"reset_boto3_session": False}}
 
 
 @pytest.fixture
 def aws() -> Iterator[StackResources]:
     """A fresh moto account holding every stateful resource of template.yaml."""
-    with mock_aws():
+    with mock_aws(config=MOTO_CONFIG):
         reset_clients()
-        yield create_stack_resources(boto3.Session(region_name="us-east-1"), parameters=LOCAL_PARAMETERS)
+        # The adapters' own Session: its service models are loaded once per process, not once per test.
+        yield create_stack_resources(session(), parameters=LOCAL_PARAMETERS)
     reset_clients()
 
 
