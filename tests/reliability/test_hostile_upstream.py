@@ -69,6 +69,12 @@ def hostile(world: World, answer: Answer) -> list[dict[str, Any]]:
     return asked
 
 
+def excerpt(text: str, start: str, length: int = 90) -> str:
+    """The part of an error message that tells the case, for docs/RELIABILITY.md."""
+    shown = text[text.index(start) :] if start in text else text
+    return shown if len(shown) <= length else shown[: length - 1] + "…"
+
+
 def poller_status(world: World, instance: int) -> dict[str, Any]:
     reply = world.api.get(f"/instances/{instance}/poller", auth=world.credentials)
     assert reply.status == 200, reply.text
@@ -101,8 +107,8 @@ def test_an_upstream_error_echoing_the_key_is_stored_and_logged_redacted(
         key=case_key("hostile", "echoed-key"),
         case="SmartRecruiters 401 quoting the first 185 characters of the key",
         fault='`{"message": "Invalid token: <key[:185]>"}`',
-        outcome=f"error saved as `{status['lastError'][:70]}`; no {MIN_ECHO}-character piece of the key stored "
-        "or logged",
+        outcome=f"error saved as `…{excerpt(status['lastError'], 'rejected')}`; no {MIN_ECHO}-character piece of "
+        "the key stored or logged",
     )
 
 
@@ -135,7 +141,8 @@ def test_a_looping_page_cursor_ends_the_poll_with_the_error_saved(world: World, 
         key=case_key("hostile", "looping-cursor"),
         case="A page cursor that comes back (`nextPageId` always the same)",
         fault='every page after the first: `"nextPageId": "LOOP"`',
-        outcome=f"stopped after {len(asked)} requests, error saved and shown: `{status['lastError'][:80]}`",
+        outcome=f"stopped after {len(asked)} requests, error saved and shown: "
+        f"`…{excerpt(status['lastError'], 'returned a nextPageId')}`",
     )
 
 
@@ -241,7 +248,7 @@ def test_a_retry_after_of_a_day_ends_the_poll_in_time_with_error_and_cursor_save
         case="`Retry-After: 86400` on every 429 of the second page",
         fault="page 2: `429`, `Retry-After: 86400`, on every attempt",
         outcome=f"poll ended after {took:.0f} s of its 300 s, page 1 delivered, cursor and error saved: "
-        f"`{status['lastError'][:60]}…`",
+        f"`…{excerpt(status['lastError'], 'and a retry')}`",
     )
 
 
