@@ -433,3 +433,18 @@ def test_a_new_callback_url_is_used_from_the_next_attempt(pipeline: Pipeline) ->
     # Then the retry goes to the new URL
     assert old.path == "/callback"
     assert [r.path for r in pipeline.receiver.delivered()] == ["/moved"]
+
+
+def test_a_receiver_echoing_the_signature_key_does_not_get_it_stored(pipeline: Pipeline) -> None:
+    # Given a receiver that answers with the instance's signature key in its body
+    instance = pipeline.create_instance()
+    pipeline.change_and_poll(instance)
+    pipeline.receiver.script(Scripted(500, body=f"bad signature, expected key {SIGNATURE_KEY}".encode()))
+
+    # When the attempt is recorded
+    pipeline.pump.pump_once()
+
+    # Then the first KiB of the answer is kept without the key
+    nid = pipeline.receiver.received[0].json["id"]
+    stored = pipeline.log(instance, nid)["attempts"][0]["response"]
+    assert SIGNATURE_KEY not in stored and stored.endswith("expected key ***")

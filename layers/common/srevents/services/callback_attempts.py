@@ -6,6 +6,7 @@ else: no queue, no batch processor.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Protocol
 
 from srevents.adapters.delivery_log import Attempt, DeliveryLog
@@ -15,6 +16,7 @@ from srevents.clock import Clock, iso_millis
 from srevents.domain.delivery_status import DELIVERED, GONE, NO_CALLBACK, DeliveryResult
 from srevents.domain.instance import Instance
 from srevents.domain.instance_config import CALLBACK_URL, SIGNATURE_KEY
+from srevents.domain.redaction import redact
 from srevents.domain.signing import signature_headers
 from srevents.errors import NotFound
 
@@ -71,7 +73,14 @@ class CallbackAttempts:
         headers = signature_headers(key, notification_id, int(self._clock.now().timestamp()), payload)
         if not url:
             return NO_CALLBACK, headers
-        return self._sender.post(url, payload, headers), headers
+        result = self._sender.post(url, payload, headers)
+        if key and (result.response_excerpt or result.error):  # a receiver echoing the shared key: not stored
+            result = replace(
+                result,
+                response_excerpt=redact(result.response_excerpt, [key]),
+                error=redact(result.error, [key]) if result.error else None,
+            )
+        return result, headers
 
     def attempt(
         self, result: DeliveryResult, attempt_no: int, outcome: str, generation: int, trigger: str = "queue"
