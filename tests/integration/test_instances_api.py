@@ -145,6 +145,102 @@ def test_default_poller_configuration_applies_when_absent(api: ApiClient, org: C
     assert config["candidates"]["datesConfiguration"]["updatedDateField"] == "updatedOn"
 
 
+LEGACY_URLS = (
+    "candidates|/hubs/humancapital/candidates?where=updatedAfter='${gmtDate}'||updatedOn|yyyy-MM-dd'T'HH:mm:ss.SSS'Z'|GMT"
+    "|createdOn|yyyy-MM-dd'T'HH:mm:ss.SSS'Z'|GMT\r\n"
+    "jobs|/hubs/humancapital/jobs?where=updatedAfter='${gmtDate}'||updatedOn\r\n"
+)
+
+
+def test_the_platforms_poller_keys_are_accepted_and_echoed(api: ApiClient, org: Credentials) -> None:
+    # Given the seed's block with the platform's keys, filterByUpdatedDate in its other spelling
+    body = seed_body()
+    block = body["configuration"]["event.poller.configuration"]["candidates"]
+    block.update(pageSize="10", filterByCurrentDate=False, filterByUpdateDate="false", updatedDateTimezone="UTC")
+    block.update(pollDelay="30", createdCheckTolerance=5)
+
+    # When
+    instance = create(api, org, body)
+
+    # Then GET shows them normalized
+    shown = api.get(f"/instances/{instance['id']}", auth=org).body["configuration"]["event.poller.configuration"]
+    candidates = shown["candidates"]
+    assert (candidates["pageSize"], candidates["pollDelay"], candidates["createdCheckTolerance"]) == (10, 30, 5)
+    assert (candidates["filterByCurrentDate"], candidates["filterByUpdatedDate"]) == (False, False)
+    assert "filterByUpdateDate" not in candidates
+    assert candidates["updatedDateTimezone"] == "UTC"
+
+
+def test_legacy_poller_urls_are_converted_and_shown_in_the_json_form(api: ApiClient, org: Credentials) -> None:
+    # Given the legacy form instead of the JSON one
+    body = seed_body()
+    del body["configuration"]["event.poller.configuration"]
+    body["configuration"]["event.poller.urls"] = LEGACY_URLS
+
+    # When
+    instance = create(api, org, body)
+
+    # Then the instance shows only the JSON form
+    shown = api.get(f"/instances/{instance['id']}", auth=org).body["configuration"]
+    assert "event.poller.urls" not in shown
+    poller = shown["event.poller.configuration"]
+    assert list(poller) == ["candidates", "jobs"]
+    assert poller["jobs"]["url"] == "/hubs/humancapital/jobs?where=updatedAfter='${gmtDate}'"
+    assert poller["jobs"]["datesConfiguration"] == {"updatedDateField": "updatedOn"}
+    assert poller["candidates"]["datesConfiguration"]["createdDateField"] == "createdOn"
+
+
+def test_legacy_poller_urls_with_the_json_form_is_400(api: ApiClient, org: Credentials, aws) -> None:
+    body = seed_body()
+    body["configuration"]["event.poller.urls"] = LEGACY_URLS
+    before = snapshot(aws)
+    reply = api.post("/instances", auth=org, json_body=body)
+    assert reply.status == 400
+    assert reply.body["field"] == "configuration.event.poller.urls"
+    assert snapshot(aws) == before
+
+
+@pytest.mark.parametrize(
+    ("urls", "field"),
+    [
+        ("candidates|/hubs/humancapital/candidates", "configuration.event.poller.urls[1]"),
+        (
+            "candidates|/hubs/humancapital/candidates||updatedOn\r\njobs|/hubs/humancapital/jobs||updatedOn|yyyy-qq",
+            "configuration.event.poller.urls[2].updatedDateFormat",
+        ),
+        ("candidates|/hubs/humancapital/candidates|/a/b|updatedOn", "configuration.event.poller.urls[1].xPathFilter"),
+    ],
+)
+def test_a_bad_legacy_line_is_400_naming_the_line(api: ApiClient, org: Credentials, urls: str, field: str) -> None:
+    body = seed_body()
+    del body["configuration"]["event.poller.configuration"]
+    body["configuration"]["event.poller.urls"] = urls
+    reply = api.post("/instances", auth=org, json_body=body)
+    assert reply.status == 400
+    assert reply.body["field"] == field
+    assert reply.body["message"].startswith(field + " ")
+
+
+def test_a_patch_with_legacy_poller_urls_replaces_the_json_form(api: ApiClient, org: Credentials) -> None:
+    instance = create(api, org)
+    reply = api.patch(
+        f"/instances/{instance['id']}",
+        auth=org,
+        json_body={"configuration": {"event.poller.urls": "jobs|/hubs/humancapital/jobs||updatedOn"}},
+    )
+    assert reply.status == 200, reply.text
+    assert list(reply.body["configuration"]["event.poller.configuration"]) == ["jobs"]
+    assert "event.poller.urls" not in reply.body["configuration"]
+
+
+def test_vendor_type_may_be_omitted_and_is_echoed_as_polling(api: ApiClient, org: Credentials, aws) -> None:
+    body = seed_body()
+    del body["configuration"]["event.vendor.type"]
+    instance = create(api, org, body)
+    assert instance["configuration"]["event.vendor.type"] == "polling"
+    assert schedule(aws, instance["id"]) is not None
+
+
 def test_events_disabled_instance_has_no_schedule(api: ApiClient, org: Credentials, aws) -> None:
     body = {"element": {"key": "smartrecruiters"}, "name": "no events", "configuration": {"api.key": "k"}}
     instance = create(api, org, body)
@@ -196,7 +292,7 @@ INVALID_BODIES: list[tuple[str, Any, str]] = [
     (f"{C}/api.key", 12345, "configuration.api.key"),
     (f"{C}/event.notification.enabled", "yes", "configuration.event.notification.enabled"),
     (f"{C}/event.vendor.type", "webhook", "configuration.event.vendor.type"),
-    (f"{C}/event.vendor.type", ..., "configuration.event.vendor.type"),
+    (f"{C}/event.vendor.type", "", "configuration.event.vendor.type"),
     (f"{C}/event.notification.callback.url", ..., "configuration.event.notification.callback.url"),
     (f"{C}/event.notification.callback.url", "ftp://example.com/x", "configuration.event.notification.callback.url"),
     (f"{C}/event.notification.callback.url", "http://example.com/x", "configuration.event.notification.callback.url"),
@@ -256,6 +352,12 @@ INVALID_BODIES: list[tuple[str, Any, str]] = [
         "configuration.event.poller.configuration.candidates.datesConfiguration.updatedDateField",
     ),
     (f"{CAND}/pollDelay", -1, "configuration.event.poller.configuration.candidates.pollDelay"),
+    (f"{CAND}/pageSize", 0, "configuration.event.poller.configuration.candidates.pageSize"),
+    (f"{CAND}/pageSize", 101, "configuration.event.poller.configuration.candidates.pageSize"),
+    (f"{CAND}/pageSize", "abc", "configuration.event.poller.configuration.candidates.pageSize"),
+    (f"{CAND}/filterByCurrentDate", "no", "configuration.event.poller.configuration.candidates.filterByCurrentDate"),
+    (f"{CAND}/filterByUpdateDate", 0, "configuration.event.poller.configuration.candidates.filterByUpdateDate"),
+    (f"{CAND}/pageSzie", 10, "configuration.event.poller.configuration.candidates.pageSzie"),
 ]
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from srevents.adapters.smartrecruiters import SmartRecruitersClient
 from srevents.clock import iso_millis
+from tests.support.fixtures import seed_body
 from tests.support.poll_harness import PollHarness
 
 
@@ -458,3 +459,111 @@ def test_from_the_second_poll_on_the_lookback_applies(harness: PollHarness) -> N
 
     # Then the lookback catches it
     assert [e["objectId"] for e in harness.events(harness.drain())] == [late["id"]]
+
+
+# -- the platform's poller keys (docs/DESIGN.md §3) --------------------------------------------------------
+
+
+def candidates_block(**keys: object) -> dict[str, object]:
+    block = seed_body()["configuration"]["event.poller.configuration"]["candidates"]
+    return {**block, **keys}
+
+
+def with_candidates(**keys: object) -> dict[str, object]:
+    return {"event.poller.configuration": {"candidates": candidates_block(**keys)}}
+
+
+def test_page_size_is_the_limit_of_every_page(harness: PollHarness) -> None:
+    # Given 25 new candidates and a resource paging by 10
+    instance = harness.create_instance(**with_candidates(pageSize=10))
+    for _ in range(25):
+        harness.clock.advance(0.5)
+        harness.store.create_candidate()
+    harness.clock.advance(60)
+    original = harness.poller._sr
+    limits: list[int] = []
+
+    class RecordLimits:
+        iter_pages = SmartRecruitersClient.iter_pages
+
+        def __init__(self, client: SmartRecruitersClient) -> None:
+            self.client = client
+
+        def get_page(self, path, params, page_id=None, limit=100, **kwargs):
+            limits.append(limit)
+            return self.client.get_page(path, params, page_id, limit, **kwargs)
+
+    harness.poller._sr = lambda key: RecordLimits(original(key))
+
+    # When
+    outcome = harness.poll(instance)
+
+    # Then three pages were asked for, each with limit=10, and every record became one event
+    assert limits == [10, 10, 10]
+    assert outcome.resources[0].pages == 3
+    assert len(harness.events(harness.drain())) == 25
+
+
+def test_filter_by_current_date_false_emits_a_record_updated_after_the_start_once(harness: PollHarness) -> None:
+    # Given a change stamped just after the poll's start, and filterByCurrentDate false
+    instance = harness.create_instance(**with_candidates(filterByCurrentDate=False))
+    harness.clock.advance(30)
+    early = harness.store.create_candidate(firstName="Early")
+    late = harness.store.create_candidate(firstName="Late")
+    harness.clock.advance(30)
+    poll_start = harness.clock.now()
+    harness.store.update_candidate(late["id"], updatedOn=iso_millis(poll_start + timedelta(seconds=1)))
+
+    # When two polls run, the second reading it again within its lookback
+    harness.poll(instance)
+    first = harness.events(harness.drain())
+    harness.clock.advance(30)
+    second_outcome = harness.poll(instance)
+    second = harness.events(harness.drain())
+
+    # Then the first poll emits it, and the remembered version keeps the second from sending it again
+    assert sorted(e["objectId"] for e in first) == sorted([early["id"], late["id"]])
+    assert second_outcome.resources[0].records_read >= 1
+    assert second == []
+
+
+def test_filter_by_updated_date_false_emits_what_the_url_returns_below_the_bound(harness: PollHarness) -> None:
+    # Given a record last updated long before, and URLs that do not filter by date
+    harness.clock.advance(-7200)
+    old = harness.store.create_candidate(firstName="Old")
+    harness.clock.advance(7200)
+    unfiltered = "/hubs/humancapital/candidates"
+    default = harness.create_instance(**with_candidates(url=unfiltered))
+    no_filter = harness.create_instance(**with_candidates(url=unfiltered, filterByUpdateDate=False))
+
+    # When each polls twice
+    events = {}
+    for instance in (default, no_filter):
+        harness.clock.advance(60)
+        harness.poll(instance)
+        first = harness.events(harness.drain())
+        harness.clock.advance(60)
+        harness.poll(instance)
+        events[instance] = (first, harness.events(harness.drain()))
+
+    # Then the default drops it; without the filter the first poll still starts at the instance's creation,
+    # and from the second poll on what the URL returns is emitted
+    assert events[default] == ([], [])
+    first, second = events[no_filter]
+    assert first == []
+    assert [e["objectId"] for e in second] == [old["id"]]
+
+
+def test_filter_by_updated_date_false_with_a_dated_url_emits_each_version_once(harness: PollHarness) -> None:
+    instance = harness.create_instance(**with_candidates(filterByUpdatedDate=False))
+    changes = []
+    for _ in range(3):
+        harness.clock.advance(20)
+        changes.append(harness.store.create_candidate())
+        harness.clock.advance(20)
+        harness.store.update_candidate(changes[-1]["id"], firstName="x")
+        harness.poll(instance)  # the lookback (60 s) overlaps the previous poll's window
+
+    events = harness.events(harness.drain())
+    assert Counter(keys(events)).most_common(1)[0][1] == 1
+    assert {e["objectId"] for e in events} == {c["id"] for c in changes}

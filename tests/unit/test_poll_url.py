@@ -97,7 +97,8 @@ def test_epoch_units_keep_sub_second_precision() -> None:
         ("${GMTDATE:yyyy}", "unknown placeholder"),
         ("${epoch:ns}", "unknown unit"),
         ("${epoch:}", "unknown unit"),
-        ("${gmtDate}", "without a date format"),
+        ("${gmtDate:}", "without a date format"),
+        ("${date:}", "without a date format"),
         ("${gmtDate:yyyy-qq}", "'q' at position 5"),
         ("${date:yyyy'T}", "unterminated quote"),
         ("${gmtDate:yyyy", "unclosed placeholder"),
@@ -108,6 +109,17 @@ def test_render_value_refuses_bad_placeholders(template: str, fragment: str) -> 
     with pytest.raises(PollUrlError) as caught:
         render_value(template, SINCE)
     assert fragment in str(caught.value)
+
+
+def test_bare_date_placeholders_are_iso_8601_with_milliseconds() -> None:
+    # Given a poll from 10:00:00.123456 GMT; When the platform's bare placeholders render; Then ISO 8601 ms
+    since = datetime(2026, 11, 1, 10, 0, 0, 123456, tzinfo=UTC)
+    assert render_value("${gmtDate}", since) == "2026-11-01T10:00:00.123Z"
+    assert render_value("${date}", since) == "2026-11-01T10:00:00.123Z"
+    url = f"{CANDIDATES}?where=updatedAfter='${{gmtDate}}'"
+    assert parse_poll_url(url).render(datetime(2026, 11, 1, 10, tzinfo=UTC)) == {
+        "updatedAfter": "2026-11-01T10:00:00.000Z"
+    }
 
 
 def test_render_value_refuses_a_naive_since() -> None:

@@ -76,10 +76,16 @@ def detect_changes(
     poll_start: datetime,
     remembered: set[bytes] | frozenset[bytes],
     lower: datetime | None = None,
+    filter_lower: bool | None = None,
 ) -> ChangeSet:
     """The events of a poll's records: updated after `lower` (default: the watermark minus the lookback,
-    domain/watermark.py) and by `poll_start`, not remembered, each CREATED or UPDATED."""
+    domain/watermark.py) and by `poll_start`, not remembered, each CREATED or UPDATED.
+
+    The resource's `filterByUpdatedDate` false drops the `lower` check (`filter_lower` overrides it: the
+    first poll keeps it, see services/poll_service.py), and `filterByCurrentDate` false the `poll_start`
+    check: a record updated after the start is emitted now and, remembered, not again by the next poll."""
     lower = lower_bound(watermark, config.poll_delay_seconds) if lower is None else lower
+    filter_lower = config.filter_by_updated_date if filter_lower is None else filter_lower
     tolerance = timedelta(seconds=config.created_check_tolerance_seconds)
     result = ChangeSet()
     seen: set[bytes] = set()
@@ -90,10 +96,10 @@ def detect_changes(
         if obj_id is None or updated is None or isinstance(record, UnreadableRecord):
             _skip(result, obj_id)
             continue
-        if updated <= lower:
+        if filter_lower and updated <= lower:
             result.too_old += 1
             continue
-        if updated > poll_start:
+        if config.filter_by_current_date and updated > poll_start:
             result.too_new += 1
             continue
         try:

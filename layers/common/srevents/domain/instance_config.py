@@ -31,11 +31,23 @@ CALLBACK_URL = "event.notification.callback.url"
 SIGNATURE_KEY = "event.notification.signature.key"
 REFRESH_INTERVAL = "event.poller.refresh_interval"
 POLLER_CONFIGURATION = "event.poller.configuration"
+POLLER_URLS = "event.poller.urls"  # the platform's legacy form of POLLER_CONFIGURATION: converted, never stored
 
-EVENT_KEYS = (ENABLED, VENDOR_TYPE, CALLBACK_URL, SIGNATURE_KEY, REFRESH_INTERVAL, POLLER_CONFIGURATION)
+EVENT_KEYS = (ENABLED, VENDOR_TYPE, CALLBACK_URL, SIGNATURE_KEY, REFRESH_INTERVAL, POLLER_CONFIGURATION, POLLER_URLS)
 SECRET_KEYS = (API_KEY, SIGNATURE_KEY)
 TOP_LEVEL_KEYS = ("element", "configuration", "tags", "name")
-RESOURCE_KEYS = ("url", "idField", "datesConfiguration", "pollDelay", "createdCheckTolerance")
+RESOURCE_KEYS = (
+    "url",
+    "idField",
+    "datesConfiguration",
+    "pollDelay",
+    "createdCheckTolerance",
+    "pageSize",
+    "filterByCurrentDate",
+    "filterByUpdatedDate",
+    "updatedDateTimezone",
+)
+FILTER_BY_UPDATED_DATE_ALIAS = "filterByUpdateDate"  # the platform documents both spellings
 DATES_KEYS = (
     "updatedDateField",
     "updatedDateFormat",
@@ -49,6 +61,20 @@ MIN_INTERVAL, MAX_INTERVAL = 1, 1440
 DEFAULT_INTERVAL = 15
 DEFAULT_POLL_DELAY = 60
 MAX_POLL_DELAY = 86_400
+DEFAULT_PAGE_SIZE = MAX_PAGE_SIZE = 100  # SmartRecruiters' largest `limit`
+# event.poller.urls: one line per resource, these fields separated by `|` (trailing ones may be left out).
+URL_LINE_FIELDS = (
+    "resource",
+    "url",
+    "xPathFilter",
+    "updatedDateField",
+    "updatedDateFormat",
+    "updatedDateTimezone",
+    "createdDateField",
+    "createdDateFormat",
+    "createdDateTimezone",
+)
+MIN_URL_LINE_FIELDS = 4  # up to updatedDateField, which every resource needs
 MAX_NAME, MAX_TAGS, MAX_TAG, MAX_SECRET, MAX_URL = 200, 50, 100, 4096, 2048
 MAX_SAFE_INTEGER, MIN_FRACTION = 2**53 - 1, 1e-128  # a client's own numeric setting (see _own_setting)
 _DOTTED_PATH = re.compile(r"^[A-Za-z0-9_$-]+(\.[A-Za-z0-9_$-]+)*$")
@@ -83,6 +109,9 @@ class ResourceConfig:
     created: DateField | None
     poll_delay_seconds: int
     created_check_tolerance_seconds: int
+    page_size: int = DEFAULT_PAGE_SIZE
+    filter_by_current_date: bool = True  # drop records updated after the poll's start (the next poll's)
+    filter_by_updated_date: bool = True  # drop records updated at or before the lower bound
 
 
 @dataclass(frozen=True)
@@ -189,7 +218,37 @@ def _seconds(value: Any, field: str, maximum: int) -> int:
     return value
 
 
-def _date_field(dates: dict[str, Any], prefix: str, kind: str, *, required: bool) -> DateField | None:
+def _page_size(value: Any, field: str) -> int:
+    whole_float = isinstance(value, float) and value.is_integer()
+    digits = isinstance(value, str) and re.fullmatch(r"\s*[0-9]{1,6}\s*", value) is not None
+    number: int | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = value
+    elif whole_float or digits:
+        number = int(value)
+    if number is None or not 1 <= number <= MAX_PAGE_SIZE:
+        raise ValidationError(
+            field,
+            f"must be a whole number of records per page from 1 to {MAX_PAGE_SIZE} (SmartRecruiters' largest "
+            f"page), got {_show(value)}",
+        )
+    return number
+
+
+def _timezone(value: Any, field: str) -> str:
+    from srevents.domain.java_dates import resolve_timezone
+
+    zone = _string(value, field, max_len=100)
+    try:
+        resolve_timezone(zone)
+    except ValueError as exc:
+        raise ValidationError(field, f"is not a known time zone: {exc}") from None
+    return zone
+
+
+def _date_field(
+    dates: dict[str, Any], prefix: str, kind: str, *, required: bool, default_zone: str = "GMT"
+) -> DateField | None:
     field_key, format_key, zone_key = f"{kind}DateField", f"{kind}DateFormat", f"{kind}DateTimezone"
     if field_key not in dates:
         if required:
@@ -201,18 +260,14 @@ def _date_field(dates: dict[str, Any], prefix: str, kind: str, *, required: bool
     name = _string(dates[field_key], f"{prefix}.{field_key}", max_len=200)
     if not _DOTTED_PATH.match(name):
         raise ValidationError(f"{prefix}.{field_key}", f"must be a field name or dotted path, got {_show(name)}")
-    from srevents.domain.java_dates import JavaDatePatternError, compile_pattern, resolve_timezone
+    from srevents.domain.java_dates import JavaDatePatternError, compile_pattern
 
     pattern = _string(dates.get(format_key, "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"), f"{prefix}.{format_key}", max_len=200)
     try:
         compile_pattern(pattern)
     except JavaDatePatternError as exc:
         raise ValidationError(f"{prefix}.{format_key}", f"is not a usable date format: {exc}") from None
-    zone = _string(dates.get(zone_key, "GMT"), f"{prefix}.{zone_key}", max_len=100)
-    try:
-        resolve_timezone(zone)
-    except ValueError as exc:
-        raise ValidationError(f"{prefix}.{zone_key}", f"is not a known time zone: {exc}") from None
+    zone = _timezone(dates.get(zone_key, default_zone), f"{prefix}.{zone_key}")
     return DateField(name, pattern, zone)
 
 
@@ -221,8 +276,13 @@ def _resource(name: str, raw: Any, prefix: str) -> tuple[dict[str, Any], Resourc
 
     block = _require_object(raw, prefix)
     for key in block:
-        if key not in RESOURCE_KEYS:
+        if key not in RESOURCE_KEYS and key != FILTER_BY_UPDATED_DATE_ALIAS:
             raise ValidationError(f"{prefix}.{key}", f"is not a known setting{_closest(key, RESOURCE_KEYS)}")
+    if FILTER_BY_UPDATED_DATE_ALIAS in block and "filterByUpdatedDate" in block:
+        raise ValidationError(
+            f"{prefix}.{FILTER_BY_UPDATED_DATE_ALIAS}",
+            "is another spelling of filterByUpdatedDate, which is given too: give one",
+        )
     if "url" not in block:
         raise ValidationError(f"{prefix}.url", "is required")
     url = _string(block["url"], f"{prefix}.url", max_len=MAX_URL)
@@ -242,11 +302,21 @@ def _resource(name: str, raw: Any, prefix: str) -> tuple[dict[str, Any], Resourc
     for key in dates:
         if key not in DATES_KEYS and key != "createdCheckTolerance":
             raise ValidationError(f"{dates_prefix}.{key}", f"is not a known setting{_closest(key, DATES_KEYS)}")
-    updated = _date_field(dates, dates_prefix, "updated", required=True)
+    # The platform's resource-level zone applies when datesConfiguration gives none.
+    resource_zone = (
+        _timezone(block["updatedDateTimezone"], f"{prefix}.updatedDateTimezone")
+        if "updatedDateTimezone" in block
+        else None
+    )
+    updated = _date_field(dates, dates_prefix, "updated", required=True, default_zone=resource_zone or "GMT")
     created = _date_field(dates, dates_prefix, "created", required=False)
     poll_delay = _seconds(block.get("pollDelay", DEFAULT_POLL_DELAY), f"{prefix}.pollDelay", MAX_POLL_DELAY)
     tolerance_raw = block.get("createdCheckTolerance", dates.get("createdCheckTolerance", 0))
     tolerance = _seconds(tolerance_raw, f"{prefix}.createdCheckTolerance", MAX_POLL_DELAY)
+    page_size = _page_size(block.get("pageSize", DEFAULT_PAGE_SIZE), f"{prefix}.pageSize")
+    by_current = parse_bool(block.get("filterByCurrentDate", True), f"{prefix}.filterByCurrentDate")
+    by_updated_key = FILTER_BY_UPDATED_DATE_ALIAS if FILTER_BY_UPDATED_DATE_ALIAS in block else "filterByUpdatedDate"
+    by_updated = parse_bool(block.get(by_updated_key, True), f"{prefix}.{by_updated_key}")
     assert updated is not None
     normalized = {
         "url": url,
@@ -254,8 +324,16 @@ def _resource(name: str, raw: Any, prefix: str) -> tuple[dict[str, Any], Resourc
         "datesConfiguration": {k: dates[k] for k in DATES_KEYS if k in dates},
         "pollDelay": poll_delay,
         "createdCheckTolerance": tolerance,
+        "pageSize": page_size,
+        "filterByCurrentDate": by_current,
+        "filterByUpdatedDate": by_updated,  # either spelling in, this one out
     }
-    return normalized, ResourceConfig(name, template, id_field, updated, created, poll_delay, tolerance)
+    if resource_zone is not None:
+        normalized["updatedDateTimezone"] = resource_zone
+    config = ResourceConfig(
+        name, template, id_field, updated, created, poll_delay, tolerance, page_size, by_current, by_updated
+    )
+    return normalized, config
 
 
 MAX_CONFIGURATION_DEPTH = 32  # a resource block nests 3 levels; anything far deeper is not a configuration
@@ -325,6 +403,62 @@ def parse_poller_configuration(raw: Any) -> dict[str, dict[str, Any]]:
             )
         normalized[name], _ = _resource(name, block, f"{field}.{name}")
     return normalized
+
+
+def parse_poller_urls(raw: Any) -> dict[str, dict[str, Any]]:
+    """The platform's legacy `event.poller.urls` as the JSON form of `event.poller.configuration`.
+
+    One line per resource (`\n` or `\r\n`; blank lines ignored), fields separated by `|` as in
+    URL_LINE_FIELDS; trailing fields may be empty or left out. Each line is validated as its JSON block
+    would be, and an error names the line (1 for the first) and the field: `...urls[2].updatedDateFormat`.
+    """
+    from srevents.domain.poll_url import HUB_RESOURCES
+
+    field = f"configuration.{POLLER_URLS}"
+    if not isinstance(raw, str):
+        raise ValidationError(field, f"must be a string of lines resource|url|..., got {_type_name(raw)}")
+    blocks: dict[str, dict[str, Any]] = {}
+    lines_of: dict[str, int] = {}
+    for number, line in enumerate(re.split(r"\r\n|\n|\r", raw), start=1):
+        if not line.strip():
+            continue
+        line_field = f"{field}[{number}]"
+        parts = [part.strip() for part in line.split("|")]
+        if not MIN_URL_LINE_FIELDS <= len(parts) <= len(URL_LINE_FIELDS):
+            raise ValidationError(
+                line_field,
+                f"has {len(parts)} field(s) separated by '|'; a line has {MIN_URL_LINE_FIELDS} to "
+                f"{len(URL_LINE_FIELDS)}: {'|'.join(URL_LINE_FIELDS)}",
+            )
+        values = dict(zip(URL_LINE_FIELDS, parts, strict=False))
+        resource = values["resource"]
+        if resource not in HUB_RESOURCES:
+            raise ValidationError(
+                f"{line_field}.resource",
+                f"is not a resource SmartRecruiters can poll, got {_show(resource)}"
+                f"{_closest(resource, list(HUB_RESOURCES))} (known: {', '.join(HUB_RESOURCES)})",
+            )
+        if resource in blocks:
+            raise ValidationError(
+                f"{line_field}.resource", f"repeats '{resource}', already on line {lines_of[resource]}"
+            )
+        if values["xPathFilter"]:
+            raise ValidationError(
+                f"{line_field}.xPathFilter",
+                "is not supported: SmartRecruiters answers JSON, not XML; leave it empty and filter with the "
+                "URL's where clause",
+            )
+        block = {"url": values["url"], "datesConfiguration": {k: values[k] for k in DATES_KEYS if values.get(k)}}
+        try:
+            _resource(resource, block, line_field)
+        except ValidationError as error:  # name the line's field, not the JSON block's path
+            where = error.field.removeprefix(f"{line_field}.").removeprefix("datesConfiguration.")
+            raise ValidationError(f"{line_field}.{where}", error.problem) from None
+        blocks[resource] = block
+        lines_of[resource] = number
+    if not blocks:
+        raise ValidationError(field, f"has no lines: give one line per resource, {'|'.join(URL_LINE_FIELDS)}")
+    return blocks
 
 
 def resource_configs(configuration: Mapping[str, Any]) -> list[ResourceConfig]:
@@ -442,15 +576,9 @@ def validate_configuration(raw: Any, policy: CallbackPolicy) -> tuple[dict[str, 
     enabled = parse_bool(config.get(ENABLED, False), f"configuration.{ENABLED}")
     normalized[ENABLED] = enabled
     if enabled:
-        vendor_type = config.get(VENDOR_TYPE)
-        if vendor_type != "polling":
-            raise ValidationError(
-                f"configuration.{VENDOR_TYPE}",
-                'must be "polling" when events are enabled (SmartRecruiters supports polling only), '
-                f"got {_show(vendor_type)}",
-            )
         if config.get(CALLBACK_URL) in (None, ""):
             raise ValidationError(f"configuration.{CALLBACK_URL}", "is required when events are enabled")
+        normalized[VENDOR_TYPE] = "polling"  # may be omitted, as on the platform
     if config.get(VENDOR_TYPE) is not None:
         if config[VENDOR_TYPE] != "polling":
             raise ValidationError(
@@ -463,7 +591,15 @@ def validate_configuration(raw: Any, policy: CallbackPolicy) -> tuple[dict[str, 
     normalized[REFRESH_INTERVAL] = parse_interval(
         config.get(REFRESH_INTERVAL, DEFAULT_INTERVAL), f"configuration.{REFRESH_INTERVAL}"
     )
-    normalized[POLLER_CONFIGURATION] = parse_poller_configuration(config.get(POLLER_CONFIGURATION))
+    poller = config.get(POLLER_CONFIGURATION)
+    if config.get(POLLER_URLS) is not None:
+        if poller is not None:
+            raise ValidationError(
+                f"configuration.{POLLER_URLS}",
+                f"is given together with {POLLER_CONFIGURATION}: give one (it is the legacy form of the same setting)",
+            )
+        poller = parse_poller_urls(config[POLLER_URLS])
+    normalized[POLLER_CONFIGURATION] = parse_poller_configuration(poller)
     return normalized, secrets
 
 
@@ -527,6 +663,8 @@ def merge_patch(current: InstanceSpec, patch: Any, policy: CallbackPolicy) -> In
     configuration.update(current.secrets)
     if "configuration" in patch:
         changes = _require_object(patch["configuration"], "configuration")
+        if changes.get(POLLER_URLS) is not None and POLLER_CONFIGURATION not in changes:
+            configuration.pop(POLLER_CONFIGURATION, None)  # the legacy form replaces the stored JSON form
         for key, value in changes.items():
             if value is None:
                 configuration.pop(key, None)

@@ -32,8 +32,9 @@ Decisions (the hosted platform left these unwritten):
 * `updatedAfter` and `lastActivityAfter` are `date-time` parameters: their rendered value must be ISO 8601
   (`${epoch}` there would only earn a 400 from SmartRecruiters at every poll).
 * Placeholders: `${gmtDate:FORMAT}` (GMT) and `${date:FORMAT}` (the deployment's zone, UTC) with a Java
-  `SimpleDateFormat` FORMAT (see `java_dates`; FORMAT cannot contain `}`), `${epoch}` milliseconds (also
-  `${epoch:ms}`), `${epoch:s}` seconds, `${epoch:us}` microseconds. Anything else is refused.
+  `SimpleDateFormat` FORMAT (see `java_dates`; FORMAT cannot contain `}`); bare `${gmtDate}` / `${date}`
+  are ISO 8601 with milliseconds (`2026-11-01T10:00:00.000Z`), as on the platform; `${epoch}` milliseconds
+  (also `${epoch:ms}`), `${epoch:s}` seconds, `${epoch:us}` microseconds. Anything else is refused.
 
 `PollUrlError` messages read as a predicate of the URL ("maps to no SmartRecruiters call: ..."), because
 the caller prefixes the field's path.
@@ -67,7 +68,7 @@ HUB_RESOURCES: dict[str, str] = {"candidates": "/candidates", "jobs": "/jobs", "
 """Hub resource -> the SmartRecruiters path its `GET` polls."""
 
 RESERVED_PARAMETERS = ("limit", "pageId", "offset")
-"""Paging parameters the poller sets itself (docs/DESIGN.md §3: `limit=100`, `nextPageId`)."""
+"""Paging parameters the poller sets itself (docs/DESIGN.md §3: `limit` = the resource's `pageSize`, `nextPageId`)."""
 
 # The `in: query` parameters vendor/smartrecruiters-openapi.yaml declares for each GET, in its order, minus
 # RESERVED_PARAMETERS. tests/unit/test_poll_url.py checks this against the document.
@@ -109,7 +110,8 @@ QUERY_PARAMETERS: dict[str, tuple[str, ...]] = {
 DATE_TIME_PARAMETERS = frozenset({"updatedAfter", "lastActivityAfter"})
 """Parameters the document types `format: date-time`: they must render to ISO 8601."""
 
-_PLACEHOLDERS = "${gmtDate:FORMAT}, ${date:FORMAT}, ${epoch}, ${epoch:s}, ${epoch:us}"
+_PLACEHOLDERS = "${gmtDate:FORMAT}, ${date:FORMAT}, ${gmtDate}, ${date}, ${epoch}, ${epoch:s}, ${epoch:us}"
+ISO_MILLIS = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"  # what a bare ${gmtDate} / ${date} renders (both zones are UTC)
 _EPOCH_FORMS = "${epoch}, ${epoch:s} or ${epoch:us}"
 _EPOCH_UNITS = {"": 1000, "ms": 1000, "s": 1, "us": 1_000_000}  # per second
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -191,6 +193,8 @@ def _placeholder(body: str) -> _Placeholder:
     name, colon, argument = body.partition(":")
     source = "${" + body + "}"
     if name in ("gmtDate", "date"):
+        if not colon:
+            return _Placeholder(name, ISO_MILLIS, source)
         if not argument:
             raise PollUrlError(f"has {source} without a date format; write ${{{name}:yyyy-MM-dd'T'HH:mm:ss}}")
         try:

@@ -2,8 +2,8 @@
 
 Per resource, in order:
 1. take the instance's lease (a second poll exits quietly) and read the state;
-2. read every page of changes since the watermark minus the lookback (stopping early, with a cursor, if
-   the Lambda is close to its timeout);
+2. read every page (`pageSize` records each) of changes since the watermark minus the lookback (stopping
+   early, with a cursor, if the Lambda is close to its timeout);
 3. turn records into events (drop too old, too new, already emitted), oldest first;
 4. rebuild any notifications a crashed poll had planned (same ids), then group the new events;
 5. save the plan, enqueue everything, and only then move the watermark (the commit).
@@ -163,6 +163,8 @@ class PollService:
                 remaining_ms,
                 poll_start=run_start,
                 remembered=remembered,
+                # The first poll never emits a version from before the instance existed, whatever the filter.
+                filter_lower=config.filter_by_updated_date or state.watermark is None,
             )
             planned, fresh = self._plan(instance, config.name, state.pending, changes.events, started)
             if fresh:
@@ -244,6 +246,7 @@ class PollService:
         remaining_ms: Callable[[], int],
         poll_start: datetime,
         remembered: frozenset[bytes],
+        filter_lower: bool = True,
     ) -> tuple[ChangeSet, int, str | None, SmartRecruitersOutOfTime | None]:
         """Every page from `lower` (domain/watermark.py) or the cursor to the last, unless time runs short, turned
         into events: (the ChangeSet, pages read, the next page's id if it stopped early, and the error that
@@ -268,7 +271,9 @@ class PollService:
         def records() -> Iterator[dict[str, Any]]:
             nonlocal pages, page_id, stopped
             # iter_pages refuses a looping cursor (a nextPageId seen before in this run) with an error.
-            pages_iter = client.iter_pages(config.template.path, params, start_page_id=page_id, time_left=time_left)
+            pages_iter = client.iter_pages(
+                config.template.path, params, start_page_id=page_id, limit=config.page_size, time_left=time_left
+            )
             try:
                 for page in pages_iter:
                     pages += 1
@@ -282,7 +287,13 @@ class PollService:
                 stopped = error  # page_id is the failing page's: the next poll resumes there
 
         changes = detect_changes(
-            records(), config, watermark=watermark, lower=lower, poll_start=poll_start, remembered=remembered
+            records(),
+            config,
+            watermark=watermark,
+            lower=lower,
+            poll_start=poll_start,
+            remembered=remembered,
+            filter_lower=filter_lower,
         )
         return changes, pages, page_id, stopped
 
