@@ -235,11 +235,23 @@ SCHEMAS: dict[str, Any] = {
                 "properties": {
                     "api.key": {"type": "string"},
                     "event.notification.enabled": {"type": ["boolean", "string"]},
-                    "event.vendor.type": {"type": "string", "enum": ["polling"]},
+                    "event.vendor.type": {
+                        "type": "string",
+                        "enum": ["polling"],
+                        "description": "may be omitted: polling",
+                    },
                     "event.notification.callback.url": {"type": "string", "format": "uri"},
                     "event.notification.signature.key": {"type": "string"},
                     "event.poller.refresh_interval": {"type": ["integer", "string"]},
                     "event.poller.configuration": {"type": ["object", "string"]},
+                    "event.poller.urls": {
+                        "type": "string",
+                        "description": (
+                            "the platform's legacy form, one line per resource: resource|url|xPathFilter|"
+                            "updatedDateField|updatedDateFormat|updatedDateTimezone|createdDateField|"
+                            "createdDateFormat|createdDateTimezone; converted to event.poller.configuration"
+                        ),
+                    },
                 },
             },
         },
