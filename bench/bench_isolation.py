@@ -17,15 +17,22 @@ Two figures:
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import http.client
+import os
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from bench.common import (
+    EMULATOR,
     CountingSink,
     Result,
     add_paths,
+    alternate,
     emit,
     handler_output,
     log,
@@ -109,16 +116,41 @@ def isolation(changes: int) -> Result:
     )
 
 
+@contextlib.contextmanager
+def receiver_process(key: str, seconds: float) -> Iterator[str]:
+    """A verifying receiver in a process of its own (bench/receiver_child.py); yields its URL."""
+    child = subprocess.Popen(
+        [sys.executable, "-m", "bench.receiver_child", key, str(seconds)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+    )
+    try:
+        assert child.stdout is not None
+        yield child.stdout.readline().strip()
+    finally:
+        assert child.stdin is not None
+        child.stdin.close()
+        child.wait(timeout=10)
+
+
+def _received(url: str) -> list[dict[str, Any]]:
+    from devstack.http_client import http_json
+
+    status, received = http_json("GET", url.rsplit("/", 1)[0] + "/_received")
+    assert status == 200
+    return list(received)
+
+
 def many_instances(repeats: int) -> Result:
     from bench.world import SIGNATURE_KEY, load_handler, world
     from devstack.lambda_runtime import LambdaContext
-    from devstack.receiver import Receiver, Scripted
     from devstack.sqs_pump import sqs_event
     from srevents.domain.signing import signature_headers
 
-    with world() as w, Receiver(SIGNATURE_KEY) as receiver:
-        receiver.default = Scripted(200, delay=SLOW_SECONDS)
-        instances = [w.create_instance(callback_url=receiver.url) for _ in range(INSTANCES)]
+    with world() as w, receiver_process(SIGNATURE_KEY, SLOW_SECONDS) as receiver_url:
+        instances = [w.create_instance(callback_url=receiver_url) for _ in range(INSTANCES)]
         w.clock.advance(1)
         log(f"deliver to {INSTANCES} instances: {PER_INSTANCE * 10} candidates, {PER_INSTANCE} notifications each")
         w.add_candidates(PER_INSTANCE * 10)
@@ -135,21 +167,25 @@ def many_instances(repeats: int) -> Result:
         events = [sqs_event([group[k] for group in groups], arn) for k in range(PER_INSTANCE)]
         total = INSTANCES * PER_INSTANCE
         deliver = load_handler("deliver")
+        walls: list[float] = []
 
         def product() -> float:
-            w.clear_delivery_log()
-            receiver.received.clear()
+            w.clear_delivery_log()  # every run delivers all of them for the first time
+            before = sum(1 for r in _received(receiver_url) if r["status"] == 200)
+            EMULATOR.reset()
             started = time.perf_counter()
             with handler_output(CountingSink()):
                 for event in events:
                     context = LambdaContext(function_name="srevents-DeliverFunction", timeout_seconds=60)
                     response = deliver.lambda_handler(event, context)
                     assert not response.get("batchItemFailures"), response
-            elapsed = time.perf_counter() - started
-            assert len(receiver.delivered()) == total
-            return total / elapsed
+            wall = time.perf_counter() - started
+            delivered = [r for r in _received(receiver_url) if r["status"] == 200][before:]
+            assert len(delivered) == total and all(r["elementsSignatureOk"] for r in delivered)
+            walls.append(total / wall)
+            return total / (wall - EMULATOR.cpu)
 
-        host, port = receiver.url.split("//", 1)[1].split("/", 1)[0].split(":")
+        host, port = receiver_url.split("//", 1)[1].split("/", 1)[0].split(":")
         bodies = []
         for group in groups:
             for message in group:
@@ -160,7 +196,6 @@ def many_instances(repeats: int) -> Result:
                 bodies.append((body, headers))
 
         def raw() -> float:
-            receiver.received.clear()
             started = time.perf_counter()
             connection = http.client.HTTPConnection(host, int(port), timeout=15)
             for body, headers in bodies:
@@ -172,11 +207,9 @@ def many_instances(repeats: int) -> Result:
             return total / (time.perf_counter() - started)
 
         log(f"deliver to {INSTANCES} instances, receiver answering in {SLOW_SECONDS * 1000:g} ms, {repeats} times each")
-        ours, theirs = [], []
-        for _ in range(repeats):
-            ours.append(product())
-            theirs.append(raw())
+        ours, theirs = alternate(product, raw, repeats)
     mine, base = median(ours), median(theirs)
+    with_emulator = median(walls[1:] or walls)
     return Result(
         name=f"deliver, {INSTANCES} instances, receiver answering in {SLOW_SECONDS * 1000:g} ms",
         value=round(mine, 1),
@@ -186,10 +219,17 @@ def many_instances(repeats: int) -> Result:
         goal="ratio >= 4",
         details={
             "baseline_is": "a serial raw keep-alive http.client POST loop of the same signed bodies, same receiver",
+            "receiver": "its own process, verifying both signatures, answering 200 after 50 ms",
+            "emulator": (
+                "moto's CPU time is subtracted, as in the other deliver rows: in process it holds the interpreter "
+                "lock (~10 ms per log write of a 12 KB notification), which DynamoDB does not"
+            ),
             "notifications": total,
             "batches": "10 records each, one notification of every instance per batch",
             "product_runs_per_s": [round(x, 1) for x in ours],
             "baseline_runs_per_s": [round(x, 1) for x in theirs],
+            "rate_with_emulator_per_s": round(with_emulator, 1),
+            "ratio_with_emulator": round(ratio(with_emulator, base), 2),
         },
     )
 

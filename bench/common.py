@@ -163,9 +163,21 @@ class EmulatorClock:
 
     def __init__(self) -> None:
         self._local = threading.local()
+        self._lock = threading.Lock()
+        self._cpu = 0.0
 
-    def add(self, seconds: float) -> None:
+    def add(self, seconds: float, cpu_seconds: float = 0.0) -> None:
         self._local.total = self.total + seconds
+        with self._lock:
+            self._cpu += cpu_seconds
+
+    @property
+    def cpu(self) -> float:
+        """moto's CPU time in every thread. Where threads call moto at once, their wall times overlap (each
+        waits for the interpreter lock while another runs), their CPU times do not: this is what moto took
+        from the process."""
+        with self._lock:
+            return self._cpu
 
     @property
     def total(self) -> float:
@@ -173,6 +185,8 @@ class EmulatorClock:
 
     def reset(self) -> None:
         self._local.total = 0.0
+        with self._lock:
+            self._cpu = 0.0
 
 
 EMULATOR = EmulatorClock()
@@ -211,11 +225,11 @@ def patch_moto() -> None:
         answer = stubber.__call__
 
         def timed(self: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.thread_time()
             try:
                 return answer(self, event_name, request, **kwargs)
             finally:
-                EMULATOR.add(time.perf_counter() - started)
+                EMULATOR.add(time.perf_counter() - started, time.thread_time() - cpu_started)
 
         stubber.__call__ = timed
         stubber._bench_timed = True

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
@@ -54,29 +56,50 @@ def is_conditional_failure(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
-BATCH_GET_KEYS = 100  # DynamoDB: keys per BatchGetItem
+BATCH_GET_KEYS = 100  # DynamoDB: keys per BatchGetItem, all tables together
 _BATCH_GET_ATTEMPTS = 5
+T = TypeVar("T")
 
 
-def batch_get(client: Any, table: str, keys: list[dict[str, Any]], **options: Any) -> list[dict[str, Any]]:
-    """The items of `keys` that exist (raw attribute values), strongly consistent, in as few calls as keys allow.
+@dataclass(frozen=True)
+class BatchRead(Generic[T]):
+    """What one store wants read in a BatchGetItem: a table's keys, its options, and how to read the answer.
 
-    `options` go into the table's request (`ProjectionExpression`, `ExpressionAttributeNames`). Keys
-    DynamoDB leaves unprocessed are asked for again with backoff; still unprocessed after that: RuntimeError.
+    Reads of several tables go out together with `read_together` (one call where 100 keys allow).
     """
-    found: list[dict[str, Any]] = []
-    for start in range(0, len(keys), BATCH_GET_KEYS):
-        request: dict[str, Any] = {
-            table: {"Keys": keys[start : start + BATCH_GET_KEYS], "ConsistentRead": True, **options}
-        }
+
+    client: Any
+    table: str
+    keys: list[dict[str, Any]]
+    parse: Callable[[list[dict[str, Any]]], T]  # the items that exist (raw attribute values) → the result
+    options: dict[str, Any] = field(default_factory=dict)  # ProjectionExpression, ExpressionAttributeNames
+
+
+def read_together(*reads: BatchRead[Any]) -> list[Any]:
+    """Each read's result, strongly consistent, in as few BatchGetItem calls as the keys allow.
+
+    Keys DynamoDB leaves unprocessed are asked for again with backoff; still unprocessed after that:
+    RuntimeError. All reads must use one client.
+    """
+    if not reads:
+        return []
+    pending = [(read.table, key) for read in reads for key in read.keys]
+    found: dict[str, list[dict[str, Any]]] = {read.table: [] for read in reads}
+    options = {read.table: read.options for read in reads}
+    client = reads[0].client
+    for start in range(0, len(pending), BATCH_GET_KEYS):
+        request: dict[str, Any] = {}
+        for table, key in pending[start : start + BATCH_GET_KEYS]:
+            request.setdefault(table, {"Keys": [], "ConsistentRead": True, **options[table]})["Keys"].append(key)
         for attempt in range(_BATCH_GET_ATTEMPTS):
             if attempt:
                 time.sleep(min(0.05 * 2**attempt, 1.0))
             response = client.batch_get_item(RequestItems=request)
-            found.extend(response.get("Responses", {}).get(table, []))
+            for table, items in response.get("Responses", {}).items():
+                found[table].extend(items)
             request = response.get("UnprocessedKeys") or {}
             if not request:
                 break
         else:
-            raise RuntimeError(f"DynamoDB left keys of {table} unprocessed after retries")
-    return found
+            raise RuntimeError(f"DynamoDB left keys of {', '.join(request)} unprocessed after retries")
+    return [read.parse(found[read.table]) for read in reads]

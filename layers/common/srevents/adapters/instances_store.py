@@ -14,7 +14,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from srevents.adapters.dynamo import batch_get, decode, encode, encode_value, is_conditional_failure
+from srevents.adapters.dynamo import BatchRead, decode, encode, encode_value, is_conditional_failure, read_together
 from srevents.domain.instance import Instance
 from srevents.errors import Conflict, NotFound
 
@@ -94,12 +94,21 @@ class InstancesStore:
 
     def get_many(self, instance_ids: list[int]) -> dict[int, Instance | None]:
         """Several instances in one call (strongly consistent); None for those that do not exist."""
+        [found] = read_together(self.read_many(instance_ids))
+        return found  # type: ignore[no-any-return]
+
+    def read_many(self, instance_ids: list[int]) -> BatchRead[dict[int, Instance | None]]:
+        """`get_many` as a read to send together with other tables' (adapters/dynamo.py)."""
         unique = list(dict.fromkeys(instance_ids))
-        found: dict[int, Instance | None] = dict.fromkeys(unique)
-        for raw in batch_get(self._client, self._table, [_key(i) for i in unique]):
-            instance = _from_item(raw)
-            found[instance.id] = instance
-        return found
+
+        def parse(items: list[dict[str, Any]]) -> dict[int, Instance | None]:
+            found: dict[int, Instance | None] = dict.fromkeys(unique)
+            for raw in items:
+                instance = _from_item(raw)
+                found[instance.id] = instance
+            return found
+
+        return BatchRead(self._client, self._table, [_key(i) for i in unique], parse)
 
     def get_owned(self, organization_id: int, instance_id: int) -> Instance:
         """The instance if it belongs to the organization; another's is indistinguishable from none."""

@@ -38,6 +38,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from srevents.adapters import notification_message
 from srevents.adapters.delivery_log import Attempt, DeliveryLog, LoggedNotification
+from srevents.adapters.dynamo import read_together
 from srevents.adapters.instances_store import InstancesStore
 from srevents.adapters.notification_message import QueuedNotification
 from srevents.adapters.notification_queue import NotificationQueue
@@ -313,9 +314,12 @@ class DeliverService:
         """What a batch needs: its instances, and the log entries of its messages and their predecessors."""
         keys = [q.key for q in batch]
         keys += [(q.instance_id, q.previous_in_batch) for q in batch if q.previous_in_batch]
-        try:
-            instances = self._instances.get_many([q.instance_id for q in batch]) if batch else {}
-            entries = self._log.get_many(keys) if keys else {}
+        if not batch:
+            return _BatchView(self._log, self._instances)
+        try:  # one BatchGetItem for both tables
+            instances, entries = read_together(
+                self._instances.read_many([q.instance_id for q in batch]), self._log.read_many(keys)
+            )
         except Exception:  # each message then reads its own, and fails alone if that fails too
             logger.warning("reading the batch's instances and log entries failed; reading per message", exc_info=True)
             return _BatchView(self._log, self._instances)

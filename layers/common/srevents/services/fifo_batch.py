@@ -18,8 +18,9 @@ queue offers it again, and the invocation never runs into its timeout with work 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from enum import Enum
 from typing import Generic, TypeVar
@@ -59,6 +60,15 @@ class FifoGroupProcessor:
         if workers < 1:
             raise ValueError("a processor needs at least one worker")
         self.workers = workers
+        self._pool: ThreadPoolExecutor | None = None  # made at the first batch of several groups, then kept
+        self._lock = threading.Lock()
+
+    def _threads(self) -> ThreadPoolExecutor:
+        """The pool, kept for the container's life: starting ten threads per batch costs more than a fast POST."""
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="deliver")
+            return self._pool
 
     def process(
         self,
@@ -85,12 +95,13 @@ class FifoGroupProcessor:
                     return
                 outcomes[index] = Outcome.DONE
 
-        workers = min(self.workers, len(groups))
-        if workers <= 1:
+        if self.workers == 1 or len(groups) == 1:
             for indices in groups.values():
                 run(indices)
         else:
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="deliver") as pool:
-                for future in [pool.submit(run, indices) for indices in groups.values()]:
-                    future.result()
+            pool = self._threads()
+            futures = [pool.submit(run, indices) for indices in groups.values()]
+            wait(futures)  # every group ends, whatever happens to one
+            for future in futures:
+                future.result()  # something worse than an exception in a worker (a crash) goes on up
         return BatchResult(items, outcomes)
