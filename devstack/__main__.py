@@ -329,4 +329,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Everything is stopped; a delivery thread still waiting on a hanging callback (up to its 15 s deadline)
+    # would hold the interpreter's exit, as Lambda's timeout would simply cut it: don't wait for it.
+    os._exit(code)

@@ -448,3 +448,43 @@ def test_a_receiver_echoing_the_signature_key_does_not_get_it_stored(pipeline: P
     nid = pipeline.receiver.received[0].json["id"]
     stored = pipeline.log(instance, nid)["attempts"][0]["response"]
     assert SIGNATURE_KEY not in stored and stored.endswith("expected key ***")
+
+
+def test_a_failed_release_of_held_back_messages_still_answers_the_partial_batch(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given two notifications of one instance whose first attempt fails, and another healthy instance
+    failing = pipeline.create_instance()
+    pipeline.change_and_poll(failing)
+    pipeline.change_and_poll(failing)
+    healthy = pipeline.create_instance(**{"event.notification.callback.url": pipeline.receiver.url + "/ok"})
+    pipeline.change_and_poll(healthy)
+
+    def answer_for(headers: dict, body: bytes) -> Scripted | None:
+        return Scripted(500) if json.loads(body)["message"]["instanceId"] == failing else None
+
+    pipeline.receiver.responder = answer_for
+    service = pipeline.deliver_module._service()
+
+    def release(receipt_handles: list[str]) -> None:
+        raise RuntimeError("SQS throttled the visibility change")
+
+    monkeypatch.setattr(service._visibility, "release", release)
+
+    # When one invocation gets all three and the release of the held-back one fails
+    answer = service.deliver_batch(_records(pipeline), seconds_left=lambda: 60.0)
+
+    # Then the invocation still answers with its partial batch: the failing instance's two, not the healthy one
+    assert len(answer["batchItemFailures"]) == 2
+    assert [r.path for r in pipeline.receiver.delivered()] == ["/callback/ok"]
+
+
+def _records(pipeline: Pipeline) -> list[dict]:
+    from devstack.sqs_pump import sqs_event
+
+    sqs = pipeline.pump._sqs
+    url = pipeline.poll.resources.refs["NotificationQueue"]
+    messages = sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10, AttributeNames=["All"], MessageAttributeNames=["All"]
+    )["Messages"]
+    return sqs_event(messages, pipeline.poll.resources.attrs[("NotificationQueue", "Arn")])["Records"]

@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 _MAX_ENTRIES = 10  # SQS: entries per ChangeMessageVisibilityBatch
-MAX_VISIBILITY_SECONDS = 43_200  # SQS: a message stays invisible for at most 12 hours
+MAX_VISIBILITY_SECONDS = 43_200 - 300
+"""SQS keeps a message invisible for at most 12 hours counted from its receipt, which was up to the function's
+timeout ago: a longer delay is refused. A delay cut short brings the message back early, and the deliverer
+puts it away again until its recorded retry time (services/deliver_service.py)."""
 
 
 class QueueVisibility:

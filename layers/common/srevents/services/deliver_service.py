@@ -62,7 +62,7 @@ ATTEMPT_MARGIN_SECONDS = 2.0
 """Time an attempt needs besides the callback's own deadline: signing, the log write, the visibility change."""
 HOLD_SECONDS = 900
 """How often a held notification (its instance disabled) is looked at again: delivered within 15 minutes of
-enabling. SQS's redrive (maxReceiveCount 200) moves it to the dead-letter queue after ~50 hours held."""
+enabling. SQS's redrive (maxReceiveCount 1000) moves it to the dead-letter queue after ~10 days held."""
 EARLY_TOLERANCE_SECONDS = 1.0
 """A message back this much before its retry time is attempted anyway (SQS counts visibility in whole seconds)."""
 
@@ -170,7 +170,10 @@ class DeliverService:
         )
         held_back = result.held_back
         if held_back:
-            self._visibility.release([entry.record["receiptHandle"] for entry in held_back])
+            try:
+                self._visibility.release([entry.record["receiptHandle"] for entry in held_back])
+            except Exception:  # they are reported as failures either way: they come back after the timeout
+                logger.warning("releasing held-back messages failed", exc_info=True)
         return {"batchItemFailures": [{"itemIdentifier": entry.record["messageId"]} for entry in result.failed]}
 
     def deliver(self, queued: QueuedNotification, view: _BatchView | None = None) -> str:
@@ -267,7 +270,8 @@ class DeliverService:
         first time, it is logged PENDING with its body, so the API lists it and the retry route can send it.
         """
         if logged is None:
-            meta = {**meta, "nextAttemptAt": iso_millis(self._clock.now() + timedelta(seconds=HOLD_SECONDS))}
+            later = timedelta(seconds=self._visibility.real_seconds(HOLD_SECONDS))
+            meta = {**meta, "nextAttemptAt": iso_millis(self._clock.now() + later)}
             self._attempts.record(queued.instance_id, queued.notification_id, queued.body, PENDING, meta, None)
         self._visibility.delay(queued.receipt_handle, HOLD_SECONDS)
         add_metric("NotificationsHeld", MetricUnit.Count, 1)

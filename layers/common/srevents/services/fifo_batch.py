@@ -95,7 +95,7 @@ class FifoGroupProcessor:
                     return
                 outcomes[index] = Outcome.DONE
 
-        if self.workers == 1 or len(groups) == 1:
+        if self.workers == 1 or len(groups) <= 1:
             for indices in groups.values():
                 run(indices)
         else:
