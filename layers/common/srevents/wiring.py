@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import socket
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -18,8 +19,10 @@ from srevents.clock import Clock, SystemClock
 from srevents.settings import Settings
 
 if TYPE_CHECKING:
+    from srevents.adapters.callback_sender import CallbackSender
     from srevents.adapters.smartrecruiters import SmartRecruitersClient
     from srevents.api.app import ApiServices
+    from srevents.domain.delivery_status import DeliveryResult
     from srevents.domain.instance_config import CallbackPolicy
     from srevents.services.callback_attempts import CallbackAttempts
     from srevents.services.deliver_service import DeliverService
@@ -90,9 +93,38 @@ def poller_control(settings: Settings, clock: Clock | None = None) -> PollerCont
     )
 
 
+def callback_sender(settings: Settings) -> CallbackSender:
+    from srevents.adapters.callback_sender import CallbackSender
+
+    return CallbackSender(
+        allow_private=settings.allow_private_callbacks,
+        allow_http=settings.allow_http_callbacks,
+        total_timeout=settings.callback_total_timeout,
+    )
+
+
+class _SenderAtFirstUse:
+    """The API's callback sender, made at the API's first retry rather than at each cold start.
+
+    The retry route is the only API request that posts a callback; every other one would pay for a sender it
+    never uses (urllib3's connection classes and the TLS trust store: ~25 ms of the API's first build). The
+    deliver function makes its sender up front: every one of its invocations posts.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._sender: CallbackSender | None = None
+        self._lock = threading.Lock()
+
+    def post(self, url: str, body: bytes, headers: dict[str, str]) -> DeliveryResult:
+        with self._lock:
+            if self._sender is None:
+                self._sender = callback_sender(self._settings)
+        return self._sender.post(url, body, headers)
+
+
 def callback_attempts(settings: Settings, clock: Clock | None = None, sender: Any = None) -> CallbackAttempts:
     """Sign, post and record one attempt: what the deliverer and the API's retry route share."""
-    from srevents.adapters.callback_sender import CallbackSender
     from srevents.adapters.delivery_log import DeliveryLog
     from srevents.adapters.instances_store import InstancesStore
     from srevents.adapters.secrets import SecretBox
@@ -103,12 +135,7 @@ def callback_attempts(settings: Settings, clock: Clock | None = None, sender: An
         instances=InstancesStore(dynamodb, settings.instances_table),
         log=DeliveryLog(dynamodb, settings.notifications_table, settings.notification_ttl_days),
         secret_box=SecretBox(client("kms"), settings.kms_key_id),
-        sender=sender
-        or CallbackSender(
-            allow_private=settings.allow_private_callbacks,
-            allow_http=settings.allow_http_callbacks,
-            total_timeout=settings.callback_total_timeout,
-        ),
+        sender=sender or callback_sender(settings),
         clock=clock or SystemClock(),
     )
 
@@ -120,7 +147,7 @@ def events_service(settings: Settings, clock: Clock | None = None) -> EventsServ
 
     return EventsService(
         log=DeliveryLog(client("dynamodb"), settings.notifications_table, settings.notification_ttl_days),
-        attempts=callback_attempts(settings, clock),
+        attempts=callback_attempts(settings, clock, sender=_SenderAtFirstUse(settings)),
     )
 
 
