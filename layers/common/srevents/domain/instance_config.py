@@ -190,14 +190,19 @@ def parse_bool(value: Any, field: str) -> bool:
     raise ValidationError(field, f'must be a boolean (true/false or "true"/"false"), got {_show(value)}')
 
 
-def parse_interval(value: Any, field: str) -> int:
-    whole_float = isinstance(value, float) and value.is_integer()
-    digits = isinstance(value, str) and re.fullmatch(r"\s*[0-9]{1,6}\s*", value) is not None
-    number: int | None = None
+def _whole_number(value: Any) -> int | None:
+    """A whole number given as a number (`15`, `15.0`) or as ASCII digits (`"15"`); None for anything else."""
     if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif whole_float or digits:
-        number = int(value)
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"\s*[0-9]{1,6}\s*", value):
+        return int(value)
+    return None
+
+
+def parse_interval(value: Any, field: str) -> int:
+    number = _whole_number(value)
     if number is None or not MIN_INTERVAL <= number <= MAX_INTERVAL:
         raise ValidationError(
             field,
@@ -219,13 +224,7 @@ def _seconds(value: Any, field: str, maximum: int) -> int:
 
 
 def _page_size(value: Any, field: str) -> int:
-    whole_float = isinstance(value, float) and value.is_integer()
-    digits = isinstance(value, str) and re.fullmatch(r"\s*[0-9]{1,6}\s*", value) is not None
-    number: int | None = None
-    if isinstance(value, int) and not isinstance(value, bool):
-        number = value
-    elif whole_float or digits:
-        number = int(value)
+    number = _whole_number(value)
     if number is None or not 1 <= number <= MAX_PAGE_SIZE:
         raise ValidationError(
             field,
