@@ -45,6 +45,8 @@ class Settings:
     notification_ttl_days: int = 30
     max_request_bytes: int = 64 * 1024
     callback_total_timeout: float = 15.0
+    # EventBridge Scheduler's flexible time window for the poll schedules, minutes (0: off).
+    schedule_flexible_window_minutes: int = 0
     # Instances (message groups) of one SQS batch delivered at once; a FIFO batch holds at most 10.
     delivery_workers: int = 10
     # Local stack and tests only: divides delivery retry delays so a day of retries takes seconds.
@@ -53,6 +55,8 @@ class Settings:
     def __post_init__(self) -> None:
         if self.delivery_workers < 1:
             raise SettingsError(f"DELIVERY_WORKERS must be at least 1, got {self.delivery_workers}")
+        if not 0 <= self.schedule_flexible_window_minutes <= 1440:
+            raise SettingsError("SCHEDULE_FLEXIBLE_WINDOW_MINUTES must be from 0 to 1440")
         if self.callback_total_timeout <= 0 or self.retry_delay_scale <= 0:
             raise SettingsError("CALLBACK_TOTAL_TIMEOUT and RETRY_DELAY_SCALE must be positive")
 

@@ -73,6 +73,7 @@ def instances_service(settings: Settings, clock: Clock | None = None) -> Instanc
             target_arn=settings.poll_function_arn,
             role_arn=settings.scheduler_role_arn,
             dead_letter_arn=settings.scheduler_dlq_arn,
+            flexible_window_minutes=settings.schedule_flexible_window_minutes,
         ),
         secret_box=SecretBox(client("kms"), settings.kms_key_id),
         poller_state=PollerStateStore(dynamodb, settings.poller_state_table),

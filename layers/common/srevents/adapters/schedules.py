@@ -13,9 +13,25 @@ RETRY_POLICY = {"MaximumEventAgeInSeconds": 600, "MaximumRetryAttempts": 3}
 
 
 class ScheduleGateway:
-    def __init__(self, client: Any, *, group: str, target_arn: str, role_arn: str, dead_letter_arn: str) -> None:
+    def __init__(
+        self,
+        client: Any,
+        *,
+        group: str,
+        target_arn: str,
+        role_arn: str,
+        dead_letter_arn: str,
+        flexible_window_minutes: int = 0,
+    ) -> None:
         self._client = client
         self._group = group
+        # Scheduler may fire a schedule anywhere within this window after its time: instances created in bulk
+        # (a migration) then spread their polls instead of firing together every interval. 0: exactly on time.
+        self._window: dict[str, Any] = (
+            {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": flexible_window_minutes}
+            if flexible_window_minutes
+            else {"Mode": "OFF"}
+        )
         self._target = {
             "Arn": target_arn,
             "RoleArn": role_arn,
@@ -29,7 +45,7 @@ class ScheduleGateway:
             "GroupName": self._group,
             "ScheduleExpression": spec.expression,
             "ScheduleExpressionTimezone": "UTC",
-            "FlexibleTimeWindow": {"Mode": "OFF"},
+            "FlexibleTimeWindow": self._window,
             "State": "ENABLED" if spec.enabled else "DISABLED",
             "Description": f"Polls SmartRecruiters for instance {spec.instance_id}",
             "Target": {**self._target, "Input": json.dumps({"instanceId": spec.instance_id})},
