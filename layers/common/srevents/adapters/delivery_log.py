@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from srevents.adapters.dynamo import BatchRead, decode, encode_value, read_together
+from srevents.adapters.dynamo import BatchRead, decode, encode_value
 from srevents.clock import iso_millis
 from srevents.domain.delivery_status import DELIVERED, FAILED, GONE, PENDING
 
@@ -110,16 +110,10 @@ class DeliveryLog:
         )
         return _from_item(response["Item"]) if "Item" in response else None
 
-    def get_many(self, keys: list[tuple[int, str]]) -> dict[tuple[int, str], LoggedNotification | None]:
-        """The status, generations and attempts (not the body) of several notifications, in one call.
-
-        Every key asked for is in the answer; None where the notification is not logged.
-        """
-        [found] = read_together(self.read_many(keys))
-        return found  # type: ignore[no-any-return]
-
     def read_many(self, keys: list[tuple[int, str]]) -> BatchRead[dict[tuple[int, str], LoggedNotification | None]]:
-        """`get_many` as a read to send together with other tables' (adapters/dynamo.py)."""
+        """The status, generations and attempts (not the body) of several notifications, as a read to send
+        together with other tables' (adapters/dynamo.py). Every key asked for is in the answer; None where
+        the notification is not logged."""
         unique = list(dict.fromkeys(keys))
 
         def parse(items: list[dict[str, Any]]) -> dict[tuple[int, str], LoggedNotification | None]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from srevents.adapters.dynamo import BatchRead, decode, encode, encode_value, is_conditional_failure, read_together
+from srevents.adapters.dynamo import BatchRead, decode, encode, encode_value, is_conditional_failure
 from srevents.domain.instance import Instance
 from srevents.errors import Conflict, NotFound
 
@@ -92,13 +92,9 @@ class InstancesStore:
         response = self._client.get_item(TableName=self._table, Key=_key(instance_id), ConsistentRead=True)
         return _from_item(response["Item"]) if "Item" in response else None
 
-    def get_many(self, instance_ids: list[int]) -> dict[int, Instance | None]:
-        """Several instances in one call (strongly consistent); None for those that do not exist."""
-        [found] = read_together(self.read_many(instance_ids))
-        return found  # type: ignore[no-any-return]
-
     def read_many(self, instance_ids: list[int]) -> BatchRead[dict[int, Instance | None]]:
-        """`get_many` as a read to send together with other tables' (adapters/dynamo.py)."""
+        """Several instances (strongly consistent; None for those that do not exist), as a read to send
+        together with other tables' (adapters/dynamo.py)."""
         unique = list(dict.fromkeys(instance_ids))
 
         def parse(items: list[dict[str, Any]]) -> dict[int, Instance | None]:
