@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 
 from srevents.domain import notifications
 from srevents.domain.changes import Event, detect_changes
-from srevents.domain.instance_config import POLLER_CONFIGURATION, resource_configs
+from srevents.domain.instance_config import POLLER_CONFIGURATION
 from srevents.domain.notifications import InstanceContext, topic
+from srevents.domain.poller_config import resource_configs
 from srevents.domain.records import compact
 from srevents.domain.resources import ELEMENT_KEY, HUB, default_resource_config
 

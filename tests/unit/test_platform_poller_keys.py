@@ -18,11 +18,9 @@ from srevents.domain.instance_config import (
     CallbackPolicy,
     InstanceSpec,
     merge_patch,
-    parse_poller_configuration,
-    parse_poller_urls,
-    resource_configs,
     validate_configuration,
 )
+from srevents.domain.poller_config import parse_poller_configuration, parse_poller_urls, resource_configs
 from srevents.domain.resources import default_resource_config
 from srevents.errors import ValidationError
 

@@ -9,7 +9,8 @@ from typing import Any
 
 from srevents.adapters.smartrecruiters import Page, SmartRecruitersClient
 from srevents.clock import ManualClock
-from srevents.domain.instance_config import POLLER_CONFIGURATION, resource_configs
+from srevents.domain.instance_config import POLLER_CONFIGURATION
+from srevents.domain.poller_config import resource_configs
 from srevents.domain.poller_state import Cursor
 from srevents.domain.records import compact
 from srevents.domain.resources import default_resource_config

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from srevents.clock import to_millis
-from srevents.domain.instance_config import ResourceConfig
+from srevents.domain.poller_config import ResourceConfig
 from srevents.domain.records import UnreadableRecord, compact, date_value, object_id
 from srevents.domain.watermark import lower_bound
 

@@ -7,8 +7,8 @@ import json
 from datetime import datetime
 from typing import Any
 
-from srevents.domain.instance_config import DateField
 from srevents.domain.java_dates import compile_pattern
+from srevents.domain.poller_config import DateField
 
 # What json.dumps(value, separators=(",", ":"), ensure_ascii=False) uses, made once: dumps would build
 # an encoder per call, and a poll encodes every record on its own.

@@ -32,8 +32,9 @@ from srevents.clock import Clock, iso_millis, to_millis
 from srevents.domain import notifications
 from srevents.domain.changes import ChangeSet, Event, detect_changes
 from srevents.domain.instance import Instance
-from srevents.domain.instance_config import API_KEY, ResourceConfig, resource_configs
+from srevents.domain.instance_config import API_KEY
 from srevents.domain.notifications import InstanceContext, Notification
+from srevents.domain.poller_config import ResourceConfig, resource_configs
 from srevents.domain.poller_state import Cursor, PendingNotification, ResourceState
 from srevents.domain.redaction import redact_and_cut
 from srevents.domain.watermark import after_poll, lower_bound, read_from

@@ -9,7 +9,7 @@ from srevents.adapters.poll_trigger import PollTrigger
 from srevents.adapters.poller_state_store import PollerStateStore
 from srevents.clock import Clock, iso_millis, to_millis
 from srevents.domain.instance import Instance
-from srevents.domain.instance_config import resource_configs
+from srevents.domain.poller_config import resource_configs
 from srevents.domain.poller_state import ResourceState, present_state
 from srevents.errors import Conflict, ValidationError
 
