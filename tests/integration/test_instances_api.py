@@ -669,3 +669,49 @@ def test_the_platforms_path_prefix_serves_every_route(api: ApiClient, org: Crede
     assert created.status == 200, created.text
     assert read.status == 200 and read.body["id"] == created.body["id"]
     assert api.get("/elements/api-v2/instances", auth=org).body[0]["id"] == created.body["id"]
+
+
+def test_instances_page_the_platforms_way(api: ApiClient, org: Credentials) -> None:
+    # Given 45 instances
+    created = [create(api, org)["id"] for _ in range(45)]
+
+    # When the list is walked ten at a time, following Elements-Next-Page-Token
+    seen: list[int] = []
+    pages = 0
+    query = "pageSize=10"
+    while True:
+        reply = api.get("/elements/api-v2/instances", auth=org, query=query)
+        assert reply.status == 200, reply.text
+        assert isinstance(reply.body, list) and len(reply.body) <= 10
+        seen += [i["id"] for i in reply.body]
+        pages += 1
+        token = reply.headers.get("Elements-Next-Page-Token")
+        if token is None:
+            break
+        query = f"pageSize=10&nextPage={token}"
+
+    # Then every instance came exactly once, in order, in five pages, and the last one named no next page
+    assert seen == sorted(created) and pages == 5
+
+
+def test_a_full_last_page_names_no_next_page_and_the_old_names_still_work(api: ApiClient, org: Credentials) -> None:
+    # Given exactly two pages' worth
+    created = [create(api, org)["id"] for _ in range(6)]
+
+    # When they are read with `limit` and `cursor` (the names this API had)
+    first = api.get("/instances", auth=org, query="limit=3")
+    token = first.headers["Elements-Next-Page-Token"]
+    second = api.get("/instances", auth=org, query=f"limit=3&cursor={token}")
+
+    # Then the second page is the last and says so
+    assert [i["id"] for i in first.body + second.body] == created
+    assert "Elements-Next-Page-Token" not in second.headers
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [("pageSize=0", "pageSize"), ("pageSize=1001", "pageSize"), ("limit=abc", "limit"), ("nextPage=nope", "nextPage")],
+)
+def test_bad_paging_is_a_400_naming_the_parameter(api: ApiClient, org: Credentials, query: str, field: str) -> None:
+    reply = api.get("/instances", auth=org, query=query)
+    assert reply.status == 400 and reply.body["message"].startswith(field), reply.body

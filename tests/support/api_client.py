@@ -80,7 +80,10 @@ class ApiClient:
             parsed = json.loads(text) if text else None
         except ValueError:
             parsed = None
-        return Reply(response["statusCode"], parsed, dict(response.get("headers") or {}), text)
+        # Powertools answers a REST proxy event with multiValueHeaders; API Gateway sends both maps.
+        headers = {name: values[-1] for name, values in (response.get("multiValueHeaders") or {}).items() if values}
+        headers.update(response.get("headers") or {})
+        return Reply(response["statusCode"], parsed, headers, text)
 
     def get(self, path: str, **kwargs: Any) -> Reply:
         return self.call("GET", path, **kwargs)

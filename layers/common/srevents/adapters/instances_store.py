@@ -128,6 +128,29 @@ class InstancesStore:
                 return items
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
+    def page_owned(
+        self, organization_id: int, *, limit: int, after: int | None = None
+    ) -> tuple[list[Instance], int | None]:
+        """Up to `limit` of the organization's instances in id order, from after instance `after`; and the id
+        to continue after when there may be more (None at the end)."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": BY_ORGANIZATION,
+            "KeyConditionExpression": "organizationId = :o",
+            "ExpressionAttributeValues": {":o": {"N": str(organization_id)}},
+            "Limit": limit,
+        }
+        if after is not None:
+            kwargs["ExclusiveStartKey"] = {
+                **_key(after),
+                "organizationId": {"N": str(organization_id)},
+                "instanceId": {"N": str(after)},
+            }
+        response = self._client.query(**kwargs)
+        items = [_from_item(raw) for raw in response.get("Items", [])]
+        last = response.get("LastEvaluatedKey")
+        return items, int(last["instanceId"]["N"]) if last else None
+
     def replace(self, instance: Instance, expected_version: int) -> None:
         """Write a changed instance, refusing if someone else changed it since it was read."""
         try:

@@ -93,7 +93,17 @@ def create_app(services: ApiServices) -> APIGatewayRestResolver:
 
     @app.get("/instances")
     def list_instances() -> Response:
-        return json_response(200, services.instances.list(caller(), tag=query("tag")))
+        """The platform's paging: `pageSize` and `nextPage` (or `limit` and `cursor`), the body a JSON array, the
+        next page's token in `Elements-Next-Page-Token` until the last page."""
+        event = app.current_event
+        page, after = services.instances.list(
+            caller(),
+            tag=query("tag"),
+            page_size=request.page_size(event, request.INSTANCES_PAGE, request.INSTANCES_PAGE),
+            after=request.instances_after(event),
+        )
+        headers = {request.NEXT_PAGE_HEADER: request.instances_page_token(after)} if after is not None else None
+        return json_response(200, page, headers)
 
     @app.get("/instances/<instance_id>")
     def get_instance(instance_id: str) -> Response:

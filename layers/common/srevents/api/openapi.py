@@ -92,9 +92,38 @@ ROUTES: dict[str, dict[str, Any]] = {
             requestBody=_JSON_BODY,
         ),
         "get": _op(
-            "List the organization's instances",
-            {**_ok({"type": "array", "items": _INSTANCE_REF}), **_errors("401")},
-            parameters=[{"name": "tag", "in": "query", "required": False, "schema": {"type": "string"}}],
+            "List the organization's instances in id order, a page at a time (the next page's token in the "
+            "Elements-Next-Page-Token header, absent on the last page)",
+            {
+                "200": {
+                    "description": "A page of instances",
+                    "headers": {
+                        "Elements-Next-Page-Token": {
+                            "description": "pass as nextPage for the next page; absent on the last page",
+                            "schema": {"type": "string"},
+                        }
+                    },
+                    "content": {"application/json": {"schema": {"type": "array", "items": _INSTANCE_REF}}},
+                },
+                **_errors("400", "401"),
+            },
+            parameters=[
+                {"name": "tag", "in": "query", "required": False, "schema": {"type": "string"}},
+                {
+                    "name": "pageSize",
+                    "in": "query",
+                    "required": False,
+                    "description": "instances per page (also `limit`); default and largest 1000",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
+                },
+                {
+                    "name": "nextPage",
+                    "in": "query",
+                    "required": False,
+                    "description": "the Elements-Next-Page-Token of the previous page (also `cursor`)",
+                    "schema": {"type": "string"},
+                },
+            ],
         ),
     },
     "/instances/{id}": {

@@ -6,6 +6,7 @@ resource (404), a malformed query value or body is a 400 that names the field.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 from typing import Any
@@ -44,6 +45,41 @@ def page_limit(raw: str | None) -> int:
     if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE:  # not "²", which int() refuses
         raise ValidationError("limit", f"must be a whole number from 1 to {MAX_PAGE}, got {raw[:20]!r}")
     return int(raw)
+
+
+INSTANCES_PAGE = 1000  # GET /instances: the default and the largest page (≈ 1.5 KB an instance)
+NEXT_PAGE_HEADER = "Elements-Next-Page-Token"
+
+
+def page_size(event: APIGatewayProxyEvent, default: int, maximum: int) -> int:
+    """`pageSize` (the platform's name) or `limit`: a whole number from 1 to `maximum`."""
+    name = "pageSize" if query(event, "pageSize") is not None else "limit"
+    raw = query(event, name)
+    if raw is None:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= maximum:  # not "²", which int() refuses
+        raise ValidationError(name, f"must be a whole number from 1 to {maximum}, got {raw[:20]!r}")
+    return int(raw)
+
+
+def instances_after(event: APIGatewayProxyEvent) -> int | None:
+    """Where a page of instances starts: the `nextPage` (or `cursor`) token a previous page returned."""
+    name = "nextPage" if query(event, "nextPage") is not None else "cursor"
+    token = query(event, name)
+    if token is None:
+        return None
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        after = json.loads(base64.urlsafe_b64decode(padded.encode()))["after"]
+    except (ValueError, KeyError, TypeError):
+        raise ValidationError(name, "is not a page token this API returned") from None
+    if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+        raise ValidationError(name, "is not a page token this API returned")
+    return after
+
+
+def instances_page_token(after: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"after": after}).encode()).decode().rstrip("=")
 
 
 def json_body(event: APIGatewayProxyEvent, max_bytes: int) -> Any:
