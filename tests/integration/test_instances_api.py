@@ -708,9 +708,21 @@ def test_a_full_last_page_names_no_next_page_and_the_old_names_still_work(api: A
     assert "Elements-Next-Page-Token" not in second.headers
 
 
+def _token(after: int) -> str:
+    from srevents.api.request import instances_page_token
+
+    return instances_page_token(after)
+
+
 @pytest.mark.parametrize(
     ("query", "field"),
-    [("pageSize=0", "pageSize"), ("pageSize=1001", "pageSize"), ("limit=abc", "limit"), ("nextPage=nope", "nextPage")],
+    [
+        ("pageSize=0", "pageSize"),
+        ("pageSize=1001", "pageSize"),
+        ("limit=abc", "limit"),
+        ("nextPage=nope", "nextPage"),
+        (f"nextPage={_token(10**30)}", "nextPage"),
+    ],
 )
 def test_bad_paging_is_a_400_naming_the_parameter(api: ApiClient, org: Credentials, query: str, field: str) -> None:
     reply = api.get("/instances", auth=org, query=query)

@@ -73,7 +73,7 @@ def instances_after(event: APIGatewayProxyEvent) -> int | None:
         after = json.loads(base64.urlsafe_b64decode(padded.encode()))["after"]
     except (ValueError, KeyError, TypeError):
         raise ValidationError(name, "is not a page token this API returned") from None
-    if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+    if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after < 10**18:  # ids have ≤ 18 digits
         raise ValidationError(name, "is not a page token this API returned")
     return after
 
