@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from srevents.clock import from_millis, iso_millis, to_millis
+from srevents.clock import from_iso, from_millis, iso_millis, to_millis
 
 _VERSION = struct.Struct(">8sq")
 
@@ -129,7 +129,7 @@ def decode_state(item: dict[str, Any] | None) -> ResourceState:
     counters: dict[str, Any] = {name: int(item.get(name, 0)) for name in _COUNTERS}
     texts: dict[str, Any] = {name: item.get(name) for name in _TEXTS}
     return ResourceState(
-        watermark=datetime.fromisoformat(watermark.replace("Z", "+00:00")) if watermark else None,
+        watermark=from_iso(watermark) if watermark else None,
         remembered=_unpack_versions(item.get("remembered")),
         pending=_unpack_pending(item.get("pending")),
         cursor=Cursor(cursor["pageId"], from_millis(cursor["runStart"])) if cursor else None,

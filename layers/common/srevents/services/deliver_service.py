@@ -14,7 +14,7 @@ same SendMessageBatch (`previousInBatch`, see adapters/notification_queue.py). A
 predecessor this deliverer has not processed (no log entry at the message's replay generation) is an early
 copy: an entry before it failed to enqueue and is being sent again, followed by a new copy of this one. It
 is dropped, unsent and unlogged, so the re-sent copies arrive in order. The log entries a batch needs are
-read with one BatchGetItem (`prefetch`), not one GetItem per message.
+read with one BatchGetItem together with the batch's instances (`_read_batch`), not one GetItem per message.
 
 A batch (`deliver_batch`) mixes instances: each instance's notifications are delivered in order, and
 different instances at once (services/fifo_batch.py), so one instance's hanging or failing callback never

@@ -28,7 +28,7 @@ from srevents.adapters.smartrecruiters import (
     SmartRecruitersError,
     SmartRecruitersOutOfTime,
 )
-from srevents.clock import Clock, iso_millis, to_millis
+from srevents.clock import Clock, from_iso, iso_millis, to_millis
 from srevents.domain import notifications
 from srevents.domain.changes import ChangeSet, Event, detect_changes
 from srevents.domain.instance import Instance
@@ -149,7 +149,7 @@ class PollService:
     ) -> ResourceOutcome:
         started = self._clock.now()
         run_start = state.cursor.run_start if state.cursor else started
-        created = _parse_iso(instance.created_date)
+        created = from_iso(instance.created_date)
         watermark = state.watermark or created  # records created after it are CREATED
         lower = read_from(state.watermark, created, config.poll_delay_seconds)
         log = {"instance_id": instance.id, "resource": config.name}
@@ -355,7 +355,3 @@ def _reason(error: BaseException, secrets: Iterable[str]) -> str:
     else:
         text = f"{type(error).__name__}: {error}"
     return redact_and_cut(text, secrets)
-
-
-def _parse_iso(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
