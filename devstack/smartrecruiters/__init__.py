@@ -12,6 +12,7 @@ Python API::
     job = store.create_job(title="Backend Engineer")
     cand = store.create_candidate(job_id=job["id"], firstName="Anna")
     store.update_candidate(cand["id"], tags=["python"])  # moves updatedOn to clock.now()
+    store.delete_candidate(cand["id"])                   # gone from GET /candidates, logged in the audit log
     store.fail_next(2, status=503, path_prefix="/candidates", retry_after="1")
     with SimulatorServer(store) as server:               # 127.0.0.1, free port
         requests.get(server.base_url + "/candidates", headers={"X-SmartToken": "key-1"})
@@ -29,6 +30,15 @@ The vendor API served (auth: `X-SmartToken` of a key added with `add_api_key`, e
     GET /jobs        q, status, postingStatus, updatedAfter, lastActivityAfter   default 10
     GET /users       q (3+ characters), updatedAfter                             default 100
     all: limit, pageId; * = may repeat (any value matches); date filters are strictly-after.
+    GET /audit-events  eventDateAfter, eventDateBefore, eventName*, entityType*, entityId, authorId,
+                       authorType*; limit (default 10), nextPageId; newest first (audit.py). A key added
+                       with add_api_key(key, audit_events_read=False) gets 403 here.
+
+Deleting a candidate (`delete_candidate`), a job (`delete_job`) or merging a candidate into another
+(`merge_candidates`) removes the record from the lists and appends the vendor's audit events:
+CANDIDATE_DELETED, JOB_DELETED (context jobName, jobRefNumber), CANDIDATE_DELETED_DUE_TO_MERGE (context
+masterProfileId) with CANDIDATE_PROFILE_UPDATED_DUE_TO_MERGE (context mergedProfileId) for the master,
+whose updatedOn moves.
 
 Responses are `{limit, offset, nextPageId, totalFound, content}`; `nextPageId` (and a
 `Link: <...>; rel="next"` header) only when another page follows. Paging is a search-after cursor
@@ -43,7 +53,10 @@ off: `SimulatorStore(rate_limit_per_second=False)` or `store.set_rate_limits(per
 
 Control endpoints (unauthenticated; JSON bodies; errors in the vendor shape, 400 or 404):
 
-    POST   /_simulator/api-keys                {"key": "..."}                               201
+    POST   /_simulator/api-keys                {"key": "...", "auditEventsRead": true}      201
+    GET    /_simulator/audit-events            the whole audit log, oldest first: {"content": [...]}
+    DELETE /_simulator/{candidates|jobs}/{id}  deletes it; 200 its audit event
+    POST   /_simulator/candidates/{id}/merge   {"into": "<master id>"}; 200 {"content": [audit events]}
     GET    /_simulator/{candidates|jobs|users} every record, creation order: {"content": [...]}
     POST   /_simulator/{candidates|jobs|users} vendor fields (+ "jobId", "status" for candidates) 201 record
     PATCH  /_simulator/{resource}/{id}         fields to change; moves updatedOn               200 record

@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from devstack.smartrecruiters.audit import audit_page, forbidden_message
 from devstack.smartrecruiters.faults import DROP_CONNECTION
 from devstack.smartrecruiters.listing import BadRequest, CursorCodec, list_page
 from devstack.smartrecruiters.ratelimit import RateLimited, RateLimiter
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 CONTROL_PREFIX = "/_simulator"
 _API_PATHS = {f"/{resource}": resource for resource in RESOURCES}
+AUDIT_EVENTS_PATH = "/audit-events"
 
 
 def error_body(code: str, message: str) -> dict[str, Any]:
@@ -88,6 +90,9 @@ class _Handler(BaseHTTPRequestHandler):
                 headers = {**headers, "Retry-After": fault.retry_after}
             self._api_error(path, fault.status, "INJECTED_FAULT", f"Injected failure ({fault.status})", headers)
             return
+        if path == AUDIT_EVENTS_PATH and method == "GET":
+            self._audit_events(params, headers)
+            return
         resource = _API_PATHS.get(path)
         if resource is None:
             self._api_error(path, 404, "NOT_FOUND", f"No such resource: {path}", headers)
@@ -103,6 +108,18 @@ class _Handler(BaseHTTPRequestHandler):
         if page.next_page_id is not None:
             headers = {**headers, "Link": self._next_link(path, params, page.next_page_id)}
         self.store.count(path, 200)
+        self._send(200, page.body, headers)
+
+    def _audit_events(self, params: dict[str, list[str]], headers: dict[str, str]) -> None:
+        if not self.store.may_read_audit(self.headers.get("X-SmartToken", "")):
+            self._api_error(AUDIT_EVENTS_PATH, 403, "FORBIDDEN", forbidden_message(), headers)
+            return
+        try:
+            page = audit_page(self.store.audit_events(), self.codec, params, self.store.clock.now())
+        except BadRequest as bad:
+            self._api_error(AUDIT_EVENTS_PATH, 400, bad.code, bad.message, headers)
+            return
+        self.store.count(AUDIT_EVENTS_PATH, 200)
         self._send(200, page.body, headers)
 
     @staticmethod
@@ -130,8 +147,17 @@ class _Handler(BaseHTTPRequestHandler):
         store = self.store
         match method, parts:
             case "POST", ["api-keys"]:
-                store.add_api_key(_required(body, "key", str))
+                audit = _optional_bool(body, "auditEventsRead")
+                store.add_api_key(_required(body, "key", str), audit_events_read=audit is not False)
                 return 201, {}
+            case "GET", ["audit-events"]:
+                return 200, {"content": store.audit_events()}
+            case "DELETE", ["candidates", record_id]:
+                return 200, store.delete_candidate(record_id, author_type=str(body.get("authorType", "USER")))
+            case "DELETE", ["jobs", record_id]:
+                return 200, store.delete_job(record_id)
+            case "POST", ["candidates", record_id, "merge"]:
+                return 200, {"content": store.merge_candidates(record_id, _required(body, "into", str))}
             case "GET", [resource] if resource in RESOURCES:
                 return 200, {"content": store.records(resource)}
             case "POST", ["candidates"]:

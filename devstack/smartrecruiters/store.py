@@ -34,6 +34,7 @@ PUBLIC_BASE_URL = "https://api.smartrecruiters.com"
 # Candidates need an application to be listed (vendor: "having at least one job application");
 # this stands in for the job when a test does not care which one.
 GENERAL_APPLICATION = ("0c7c43a5-7b3e-4e31-9d54-4b4f2f9c1d00", "General Application")
+GENERAL_AUTHOR = "5f0c1d2e3a4b5c6d7e8f9a0b"  # the user the audit log names as the author of deletions
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,8 @@ class SimulatorStore:
         self._factory = RecordFactory(rng, self._base_url)
         self._lock = threading.RLock()
         self._api_keys: set[str] = set()
+        self._audit_readers: set[str] = set()  # keys that may read GET /audit-events
+        self._audit: list[dict[str, Any]] = []  # the audit log: deletions and merges (audit.py serves it)
         self._records: dict[str, dict[str, dict[str, Any]]] = {r: {} for r in RESOURCES}
         self._order: dict[str, list[tuple[str, str]]] = {r: [] for r in RESOURCES}
         self._requests: Counter[str] = Counter()
@@ -80,15 +83,25 @@ class SimulatorStore:
         )
 
     # --- API keys -------------------------------------------------------------------------------
-    def add_api_key(self, key: str) -> None:
+    def add_api_key(self, key: str, *, audit_events_read: bool = True) -> None:
+        """A key the API accepts; `audit_events_read=False` makes one that gets 403 from GET /audit-events
+        (a key without the vendor's `audit_events_read` permission, e.g. not an ADMINISTRATOR's)."""
         if not key:
             raise ValueError("an API key cannot be empty")
         with self._lock:
             self._api_keys.add(key)
+            if audit_events_read:
+                self._audit_readers.add(key)
+            else:
+                self._audit_readers.discard(key)
 
     def knows_key(self, key: str) -> bool:
         with self._lock:
             return key in self._api_keys
+
+    def may_read_audit(self, key: str) -> bool:
+        with self._lock:
+            return key in self._audit_readers
 
     # --- records --------------------------------------------------------------------------------
     def create_candidate(self, *, job_id: str | None = None, status: str = "NEW", **fields: Any) -> dict[str, Any]:
@@ -143,6 +156,46 @@ class SimulatorStore:
         check_fields("users", fields)
         with self._lock:
             return self._update("users", user_id, fields)
+
+    # --- deletions (each appends to the audit log) ------------------------------------------------
+    def delete_candidate(self, candidate_id: str, *, author_type: str = "USER") -> dict[str, Any]:
+        """Removes a candidate; logs CANDIDATE_DELETED (`author_type` USER or SYSTEM: a retention deletion)."""
+        with self._lock:
+            self._remove("candidates", candidate_id)
+            return self._log("CANDIDATE_DELETED", "CANDIDATE", candidate_id, author_type=author_type)
+
+    def delete_job(self, job_id: str) -> dict[str, Any]:
+        """Removes a job; logs JOB_DELETED with the job's name and reference number (vendor context)."""
+        with self._lock:
+            job = self._remove("jobs", job_id)
+            context = {"jobName": job.get("title", ""), "jobRefNumber": job.get("refNumber", "")}
+            return self._log("JOB_DELETED", "JOB", job_id, context=context)
+
+    def merge_candidates(self, duplicate_id: str, into_id: str) -> list[dict[str, Any]]:
+        """Merges candidate `duplicate_id` into `into_id`: the duplicate is removed (CANDIDATE_DELETED_DUE_TO_MERGE,
+        context `masterProfileId`), the master profile is updated (CANDIDATE_PROFILE_UPDATED_DUE_TO_MERGE,
+        context `mergedProfileId`) and its `updatedOn` moves."""
+        if duplicate_id == into_id:
+            raise ValueError("a candidate cannot be merged into itself")
+        with self._lock:
+            self._get("candidates", into_id)
+            self._remove("candidates", duplicate_id)
+            self._update("candidates", into_id, {})
+            deleted = self._log(
+                "CANDIDATE_DELETED_DUE_TO_MERGE", "CANDIDATE", duplicate_id, context={"masterProfileId": into_id}
+            )
+            updated = self._log(
+                "CANDIDATE_PROFILE_UPDATED_DUE_TO_MERGE",
+                "CANDIDATE",
+                into_id,
+                context={"mergedProfileId": duplicate_id},
+            )
+            return [deleted, updated]
+
+    def audit_events(self) -> list[dict[str, Any]]:
+        """The whole audit log, oldest first."""
+        with self._lock:
+            return copy.deepcopy(self._audit)
 
     def records(self, resource: str) -> list[dict[str, Any]]:
         """Every record of a resource, in creation order (not the order the API serves)."""
@@ -216,6 +269,38 @@ class SimulatorStore:
             return self._records[resource][record_id]
         except KeyError:
             raise KeyError(f"no {resource[:-1]} with id {record_id}") from None
+
+    def _remove(self, resource: str, record_id: str) -> dict[str, Any]:
+        record = self._get(resource, record_id)
+        del self._records[resource][record_id]
+        key = hashlib.sha256(self._salt + record_id.encode()).hexdigest()
+        self._order[resource].remove((key, record_id))
+        return record
+
+    def _log(
+        self,
+        name: str,
+        entity_type: str,
+        entity_id: str,
+        *,
+        context: dict[str, Any] | None = None,
+        author_type: str = "USER",
+    ) -> dict[str, Any]:
+        event: dict[str, Any] = {
+            "id": self._factory.uuid(),
+            "eventName": name,
+            "eventDate": self._now(),
+            "authorType": author_type,
+            "authorId": GENERAL_AUTHOR if author_type == "USER" else "",
+            "entityType": entity_type,
+            "entityId": entity_id,
+        }
+        if not event["authorId"]:
+            del event["authorId"]
+        if context is not None:
+            event["context"] = context
+        self._audit.append(event)
+        return copy.deepcopy(event)
 
     def _insert(self, resource: str, record: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
         record.update(normalise_timestamps(copy.deepcopy(fields)))

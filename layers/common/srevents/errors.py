@@ -38,3 +38,9 @@ class Conflict(DomainError):
 
 class PayloadTooLarge(DomainError):
     status = 413
+
+
+class UpstreamUnavailable(DomainError):
+    """SmartRecruiters could not answer a check the request depends on; nothing was stored: try again."""
+
+    status = 503

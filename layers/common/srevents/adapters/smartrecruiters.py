@@ -41,6 +41,8 @@ BACKOFF_BASE_SECONDS = 0.5
 BACKOFF_CAP_SECONDS = 30.0
 RETRY_AFTER_CAP_SECONDS = 60.0
 CANDIDATES_PATH = "/candidates"
+AUDIT_EVENTS_PATH = "/audit-events"
+AUDIT_PAGE_PARAM = "nextPageId"  # the audit log takes its cursor as `nextPageId`; the list endpoints as `pageId`
 
 log = logging.getLogger(__name__)
 
@@ -168,16 +170,18 @@ class SmartRecruitersClient:
     def get_page(
         self,
         path: str,
-        params: dict[str, str],
+        params: dict[str, Any],
         page_id: str | None = None,
         limit: int = 100,
         *,
         time_left: Callable[[], float] | None = None,
+        page_param: str = "pageId",
     ) -> Page:
-        """One page of a list endpoint (`/candidates`, `/jobs`, `/users`)."""
+        """One page of a list endpoint (`/candidates`, `/jobs`, `/users`, `/audit-events` with `page_param`
+        `nextPageId`). A list value in `params` repeats the parameter (`eventName=A&eventName=B`)."""
         query = {**params, "limit": str(limit)}
         if page_id is not None:
-            query["pageId"] = page_id
+            query[page_param] = page_id
         body = self._get_json(path, query, time_left)
         content = body.get("content") if isinstance(body, dict) else None
         if not isinstance(content, list):
@@ -189,11 +193,12 @@ class SmartRecruitersClient:
     def iter_pages(
         self,
         path: str,
-        params: dict[str, str],
+        params: dict[str, Any],
         *,
         start_page_id: str | None = None,
         limit: int = 100,
         time_left: Callable[[], float] | None = None,
+        page_param: str = "pageId",
     ) -> Iterator[Page]:
         """Every page of a query, following `nextPageId` until a page comes without one.
 
@@ -203,7 +208,7 @@ class SmartRecruitersClient:
         page_id = start_page_id
         seen = {page_id} if page_id is not None else set()
         while True:
-            page = self.get_page(path, params, page_id, limit, time_left=time_left)
+            page = self.get_page(path, params, page_id, limit, time_left=time_left, page_param=page_param)
             yield page
             if page.next_page_id is None:
                 return
@@ -216,7 +221,18 @@ class SmartRecruitersClient:
             seen.add(page.next_page_id)
             page_id = page.next_page_id
 
-    def _get_json(self, path: str, query: dict[str, str], time_left: Callable[[], float] | None = None) -> Any:
+    def iter_audit_events(
+        self, params: dict[str, Any], *, time_left: Callable[[], float] | None = None
+    ) -> Iterator[Page]:
+        """Every page of `GET /audit-events` for `params` (100 events a page, the most it gives)."""
+        return self.iter_pages(AUDIT_EVENTS_PATH, params, limit=100, time_left=time_left, page_param=AUDIT_PAGE_PARAM)
+
+    def check_audit_access(self, params: dict[str, Any]) -> None:
+        """One `GET /audit-events?limit=1`: raises SmartRecruitersAuthError if the key may not read the audit
+        log (403), SmartRecruitersError if SmartRecruiters could not answer."""
+        self.get_page(AUDIT_EVENTS_PATH, params, limit=1, page_param=AUDIT_PAGE_PARAM)
+
+    def _get_json(self, path: str, query: dict[str, Any], time_left: Callable[[], float] | None = None) -> Any:
         """The answer's JSON, retrying 429, 5xx and transient failures; `time_left()` (seconds) bounds the
         retries: a retry whose wait and request would not fit raises `SmartRecruitersOutOfTime` instead."""
         if not path.startswith("/") or "://" in path:

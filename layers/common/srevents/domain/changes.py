@@ -37,6 +37,7 @@ class Event:
     updated: datetime
     raw: bytes  # the record, as records.compact writes it: what the notification body carries
     version: bytes
+    merged_into: str | None = None  # DELETED by a merge: the profile it was merged into (domain/deletions.py)
 
     @property
     def updated_ms(self) -> int:

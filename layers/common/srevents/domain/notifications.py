@@ -134,6 +134,8 @@ def _event(event: Event, poll_iso: str, raw_omitted: bool) -> dict[str, Any]:
         "date": iso_millis(event.updated),
         "pollDate": poll_iso,
     }
+    if event.merged_into is not None:
+        shown["mergedInto"] = event.merged_into  # a candidate deleted by a merge: the profile it became part of
     if raw_omitted:
         shown["rawOmitted"] = True  # the record alone is larger than a notification may be
     return shown

@@ -41,7 +41,9 @@ RESOURCE_KEYS = (
     "filterByCurrentDate",
     "filterByUpdatedDate",
     "updatedDateTimezone",
+    "includeDeleted",
 )
+INCLUDE_DELETED = "includeDeleted"  # also read deletions from the audit log (domain/deletions.py)
 FILTER_BY_UPDATED_DATE_ALIAS = "filterByUpdateDate"  # the platform documents both spellings
 DATES_KEYS = (
     "updatedDateField",
@@ -92,6 +94,7 @@ class ResourceConfig:
     page_size: int = DEFAULT_PAGE_SIZE
     filter_by_current_date: bool = True  # drop records updated after the poll's start (the next poll's)
     filter_by_updated_date: bool = True  # drop records updated at or before the lower bound
+    include_deleted: bool = False  # also emit DELETED events read from SmartRecruiters' audit log
 
 
 def _seconds(value: Any, field: str, maximum: int) -> int:
@@ -199,6 +202,7 @@ def _resource(name: str, raw: Any, prefix: str) -> tuple[dict[str, Any], Resourc
     by_current = parse_bool(block.get("filterByCurrentDate", True), f"{prefix}.filterByCurrentDate")
     by_updated_key = FILTER_BY_UPDATED_DATE_ALIAS if FILTER_BY_UPDATED_DATE_ALIAS in block else "filterByUpdatedDate"
     by_updated = parse_bool(block.get(by_updated_key, True), f"{prefix}.{by_updated_key}")
+    include_deleted = _include_deleted(name, block, prefix)
     assert updated is not None
     normalized = {
         "url": url,
@@ -212,10 +216,47 @@ def _resource(name: str, raw: Any, prefix: str) -> tuple[dict[str, Any], Resourc
     }
     if resource_zone is not None:
         normalized["updatedDateTimezone"] = resource_zone
+    if include_deleted:
+        normalized[INCLUDE_DELETED] = True
     config = ResourceConfig(
-        name, template, id_field, updated, created, poll_delay, tolerance, page_size, by_current, by_updated
+        name,
+        template,
+        id_field,
+        updated,
+        created,
+        poll_delay,
+        tolerance,
+        page_size,
+        by_current,
+        by_updated,
+        include_deleted,
     )
     return normalized, config
+
+
+def _include_deleted(name: str, block: dict[str, Any], prefix: str) -> bool:
+    """`includeDeleted`: a JSON boolean, only where SmartRecruiters' audit log records deletions."""
+    from srevents.domain.deletions import DELETABLE_RESOURCES
+
+    if INCLUDE_DELETED not in block:
+        return False
+    value = block[INCLUDE_DELETED]
+    field = f"{prefix}.{INCLUDE_DELETED}"
+    if not isinstance(value, bool):
+        raise ValidationError(field, f"must be true or false, got {show(value)}")
+    if name not in DELETABLE_RESOURCES:
+        raise ValidationError(
+            field,
+            f"is not available for '{name}': SmartRecruiters' audit log records deletions of "
+            f"{' and '.join(DELETABLE_RESOURCES)} only",
+        )
+    return value
+
+
+def deletion_resources(configuration: Mapping[str, Any]) -> list[str]:
+    """The resources of a stored (already valid) configuration that read deletions."""
+    blocks = configuration.get(POLLER_CONFIGURATION) or {}
+    return [name for name, block in blocks.items() if isinstance(block, dict) and block.get(INCLUDE_DELETED) is True]
 
 
 def parse_poller_configuration(raw: Any) -> dict[str, dict[str, Any]]:

@@ -55,6 +55,8 @@ class ResourceState:
     notifications_enqueued: int = 0
     skipped_unreadable: int = 0
     skipped_too_new: int = 0  # records dated after the poll's start (a clock ahead, or a future date)
+    deletions_read: int = 0  # audit events read by the last run (includeDeleted)
+    deletions_emitted: int = 0  # of the events emitted, DELETED ones
     last_success: str | None = None
 
     def with_changes(self, **changes: Any) -> ResourceState:
@@ -102,6 +104,8 @@ _COUNTERS = (
     "notifications_enqueued",
     "skipped_unreadable",
     "skipped_too_new",
+    "deletions_read",
+    "deletions_emitted",
 )
 _TEXTS = ("last_run_started", "last_run_finished", "last_result", "last_error", "last_success")
 
@@ -157,6 +161,8 @@ def present_state(resource: str, state: ResourceState) -> dict[str, Any]:
         "notificationsEnqueued": state.notifications_enqueued,
         "skippedUnreadable": state.skipped_unreadable,
         "skippedTooNew": state.skipped_too_new,
+        "deletionsRead": state.deletions_read,
+        "deletionsEmitted": state.deletions_emitted,
         "lastError": state.last_error,
         "consecutiveFailures": state.consecutive_failures,
         "resumesFromCursor": state.cursor is not None,

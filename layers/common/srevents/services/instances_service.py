@@ -7,6 +7,7 @@ stored; a change stores the item first and restores it if the schedule cannot fo
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from srevents.clock import Clock, iso_millis
 from srevents.domain.auth import Principal, hash_secret, new_secret, parse_authorization, same_hash
 from srevents.domain.instance import Instance, present
 from srevents.domain.instance_config import (
+    API_KEY,
     CALLBACK_URL,
     KEPT,
     CallbackPolicy,
@@ -26,6 +28,7 @@ from srevents.domain.instance_config import (
     merge_patch,
     validate_instance,
 )
+from srevents.domain.poller_config import deletion_resources
 from srevents.errors import Unauthorized
 from srevents.observability import logger
 
@@ -47,6 +50,7 @@ class InstancesService:
         poller_state: PollerStateStore,
         clock: Clock,
         callback_policy: CallbackPolicy,
+        smartrecruiters: Callable[[str], Any],
     ) -> None:
         self._instances = instances
         self._accounts = accounts
@@ -55,6 +59,7 @@ class InstancesService:
         self._poller_state = poller_state
         self._clock = clock
         self._policy = callback_policy
+        self._sr = smartrecruiters  # api key → SmartRecruiters client: for the includeDeleted check
 
     # -- who is calling -------------------------------------------------------------------------
     def authenticate(self, authorization: str | None) -> Caller:
@@ -86,6 +91,7 @@ class InstancesService:
         if caller.element_token is not None:
             self._scoped(caller, self._instances.list_owned(caller.principal.organization_id))
         spec = validate_instance(body, self._policy)
+        self._check_deletions_access(deletion_resources(spec.configuration), lambda: str(spec.secrets[API_KEY]))
         instance_id = self._instances.next_id()
         token = new_secret()
         now = iso_millis(self._clock.now())
@@ -139,6 +145,18 @@ class InstancesService:
     def patch(self, caller: Caller, instance_id: int, body: Any) -> dict[str, Any]:
         current = self.owned(caller, instance_id)
         spec = merge_patch(current.spec(), body, self._policy)
+        key = spec.secrets.get(API_KEY)
+        wanted = deletion_resources(spec.configuration)
+        if not isinstance(key, str):  # the same key: only resources turning includeDeleted on are checked
+            had = deletion_resources(current.configuration)
+            wanted = [resource for resource in wanted if resource not in had]
+
+        def api_key() -> str:
+            return (
+                key if isinstance(key, str) else self._secret_box.open(current.id, current.secrets_ciphertext)[API_KEY]
+            )
+
+        self._check_deletions_access(wanted, api_key)
         new_callback = spec.configuration.get(CALLBACK_URL) != current.configuration.get(CALLBACK_URL)
         return present(self._change(current, spec, disabled=current.disabled, resume_notifications=new_callback))
 
@@ -155,6 +173,15 @@ class InstancesService:
         logger.info("instance deleted", extra={"instance_id": instance_id})
 
     # -- internals ------------------------------------------------------------------------------
+    def _check_deletions_access(self, resources: Sequence[str], api_key: Callable[[], str]) -> None:
+        """`includeDeleted` turned on (at creation, or by a PATCH, or with a new API key): the key must be
+        able to read SmartRecruiters' audit log (services/audit_access.py). Nothing is stored otherwise."""
+        if not resources:
+            return
+        from srevents.services.audit_access import check_audit_access  # loads the HTTP client: only when needed
+
+        check_audit_access(self._sr(api_key()), resources, self._clock.now())
+
     def _sealed_secrets(self, current: Instance, spec: InstanceSpec) -> tuple[tuple[str, ...], bytes]:
         changed = any(value is not KEPT for value in spec.secrets.values())
         current_form = self._secret_box.is_current(current.secrets_ciphertext)

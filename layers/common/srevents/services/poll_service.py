@@ -3,8 +3,9 @@
 Per resource, in order:
 1. take the instance's lease (a second poll exits quietly) and read the state;
 2. read every page (`pageSize` records each) of changes since the watermark minus the lookback (stopping
-   early, with a cursor, if the Lambda is close to its timeout);
-3. turn records into events (drop too old, too new, already emitted), oldest first;
+   early, with a cursor, if the Lambda is close to its timeout); with `includeDeleted`, first every page of
+   the audit log's deletions in the same window (domain/deletions.py);
+3. turn records and deletions into events (drop too old, too new, already emitted), oldest first;
 4. rebuild any notifications a crashed poll had planned (same ids), then group the new events;
 5. save the plan, enqueue everything, and only then move the watermark (the commit).
 """
@@ -31,6 +32,7 @@ from srevents.adapters.smartrecruiters import (
 from srevents.clock import Clock, from_iso, iso_millis, to_millis
 from srevents.domain import notifications
 from srevents.domain.changes import ChangeSet, Event, detect_changes
+from srevents.domain.deletions import DELETED, DeletionSet, audit_query, detect_deletions, in_date_order
 from srevents.domain.instance import Instance
 from srevents.domain.instance_config import API_KEY
 from srevents.domain.notifications import InstanceContext, Notification
@@ -53,6 +55,7 @@ class ResourceOutcome:
     events: int = 0
     notifications: int = 0
     error: str | None = None
+    deletions_read: int = 0  # audit events read (includeDeleted)
 
 
 @dataclass
@@ -155,6 +158,7 @@ class PollService:
         log = {"instance_id": instance.id, "resource": config.name}
         try:
             remembered = frozenset(v for v in state.remembered if v not in _pending_versions(state))
+            deletions = self._read_deletions(config, lower, run_start, client, remaining_ms, remembered)
             changes, pages, next_page, stopped = self._read(
                 config,
                 watermark,
@@ -167,7 +171,8 @@ class PollService:
                 # The first poll never emits a version from before the instance existed, whatever the filter.
                 filter_lower=config.filter_by_updated_date or state.watermark is None,
             )
-            planned, fresh = self._plan(instance, config.name, state.pending, changes.events, started)
+            events = in_date_order(changes.events, deletions.events) if deletions.read else changes.events
+            planned, fresh = self._plan(instance, config.name, state.pending, events, started)
             if fresh:
                 pending = state.pending + tuple(PendingNotification(n.id, tuple(n.versions)) for n in fresh)
                 state = state.with_changes(pending=pending)  # a failure from here on must keep the plan
@@ -194,7 +199,8 @@ class PollService:
                 raise
             return ResourceOutcome(config.name, "error", error=reason)
 
-        emitted = {e.version: e.updated_ms for n in to_send for e in n.events}
+        emitted_events = [e for n in to_send for e in n.events]
+        emitted = {e.version: e.updated_ms for e in emitted_events}
         complete = next_page is None
         cursor = None if next_page is None else Cursor(next_page, run_start)
         new_watermark = after_poll(state.watermark, run_start, complete=complete)
@@ -216,6 +222,8 @@ class PollService:
             notifications_enqueued=len(to_send),
             skipped_unreadable=changes.skipped_unreadable,
             skipped_too_new=changes.too_new,
+            deletions_read=deletions.read,
+            deletions_emitted=sum(1 for e in emitted_events if e.event_type == DELETED),
         )
         self._state.save(instance.id, owner, config.name, committed, release=release)
         if changes.skipped_unreadable:
@@ -230,12 +238,47 @@ class PollService:
                 "pages": pages,
                 "records": changes.records_read,
                 "events": len(emitted),
+                "deletions_read": deletions.read,
                 "complete": complete,
             },
         )
         return ResourceOutcome(
-            config.name, committed.last_result or "ok", pages, changes.records_read, len(emitted), len(to_send)
+            config.name,
+            committed.last_result or "ok",
+            pages,
+            changes.records_read,
+            len(emitted),
+            len(to_send),
+            deletions_read=deletions.read,
         )
+
+    def _read_deletions(
+        self,
+        config: ResourceConfig,
+        lower: datetime,
+        upper: datetime,
+        client: Any,
+        remaining_ms: Callable[[], int],
+        remembered: frozenset[bytes],
+    ) -> DeletionSet:
+        """With `includeDeleted`: every page of the audit log's deletions dated in (lower, upper], the same
+        window as the records (upper is the poll's start, kept by a cursor across runs), as DELETED events.
+
+        Read whole on every run of a poll, before the records: the window is small (deletions only), and a
+        run that resumes a crashed plan finds the planned deletions again (domain/poller_state.py). A page
+        that cannot be read fails the resource's poll; its watermark stays, and the next poll reads again.
+        """
+        if not config.include_deleted:
+            return DeletionSet()
+
+        def time_left() -> float:
+            return (remaining_ms() - self._limits.min_remaining_ms_for_page) / 1000
+
+        def audit_events() -> Iterator[dict[str, Any]]:
+            for page in client.iter_audit_events(audit_query(config.name, lower, upper), time_left=time_left):
+                yield from page.records
+
+        return detect_deletions(audit_events(), config.name, lower=lower, upper=upper, remembered=remembered)
 
     def _read(
         self,
