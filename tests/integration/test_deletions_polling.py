@@ -1,0 +1,433 @@
+"""Deletions by polling (`includeDeleted`): the poller against moto and the simulator's audit log, on a
+manual clock; and the creation-time check of the key's audit log access through the API."""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from devstack.seed import SEED_BODY
+from srevents.domain.resources import default_resource_config
+from srevents.services.poll_service import PollService
+from tests.support.api_client import ApiClient
+from tests.support.leaks import register_secret
+from tests.support.poll_harness import API_KEY, PollHarness
+
+NO_AUDIT_KEY = register_secret("sr-key-without-audit-0123")
+
+
+def poller_configuration(**resources: dict[str, Any]) -> dict[str, Any]:
+    return {name: {**default_resource_config(name), **keys} for name, keys in resources.items()}
+
+
+def with_deletions(harness: PollHarness, *resources: str) -> int:
+    names = resources or ("candidates",)
+    return harness.create_instance(
+        **{"event.poller.configuration": poller_configuration(**{n: {"includeDeleted": True} for n in names})}
+    )
+
+
+def shown(events: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    return [(e["eventType"], e["objectId"]) for e in events]
+
+
+def deleted(harness: PollHarness, notifications: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [e for e in harness.events(notifications) if e["eventType"] == "DELETED"]
+
+
+# --- deletions between polls ----------------------------------------------------------------------------
+def test_records_deleted_between_polls_become_DELETED_events_with_the_audit_event_as_raw(
+    harness: PollHarness,
+) -> None:
+    # Given an instance reading deletions, and three candidates it has seen created
+    instance = with_deletions(harness)
+    harness.clock.advance(5)
+    candidates = [harness.store.create_candidate() for _ in range(3)]
+    harness.clock.advance(60)
+    harness.poll(instance)
+    assert {e["eventType"] for e in harness.events(harness.drain())} == {"CREATED"}
+
+    # When two of them are deleted and the next poll runs
+    harness.clock.advance(30)
+    first = harness.store.delete_candidate(candidates[0]["id"])
+    harness.clock.advance(2)
+    second = harness.store.delete_candidate(candidates[2]["id"], author_type="SYSTEM")
+    harness.clock.advance(60)
+    outcome = harness.poll(instance)
+
+    # Then each deletion is one DELETED event, oldest first, dated and carrying the audit event
+    [notification] = harness.drain()
+    events = notification["message"]["events"]
+    assert shown(events) == [("DELETED", candidates[0]["id"]), ("DELETED", candidates[2]["id"])]
+    assert [e["date"] for e in events] == [first["eventDate"], second["eventDate"]]
+    assert notification["message"]["raw"]["candidates"] == [first, second]
+    assert outcome.resources[0].deletions_read == 2
+    state = harness.state(instance)["candidates"]
+    assert (state.deletions_read, state.deletions_emitted) == (2, 2)
+
+    # And the next poll (whose lookback reaches back over them) sends them no more
+    harness.clock.advance(60)
+    harness.poll(instance)
+    assert harness.drain() == []
+
+
+def test_a_record_created_and_deleted_between_two_polls_yields_only_its_deletion(harness: PollHarness) -> None:
+    instance = with_deletions(harness)
+    harness.clock.advance(60)
+    harness.poll(instance)
+    harness.clock.advance(10)
+    candidate = harness.store.create_candidate()
+    harness.clock.advance(10)
+    harness.store.delete_candidate(candidate["id"])
+    harness.clock.advance(60)
+
+    harness.poll(instance)
+
+    assert shown(harness.events(harness.drain())) == [("DELETED", candidate["id"])]
+
+
+def test_changes_and_deletions_of_one_poll_arrive_together_in_date_order(harness: PollHarness) -> None:
+    instance = with_deletions(harness)
+    harness.clock.advance(5)
+    a, b, c, d = (harness.store.create_candidate() for _ in range(4))
+    harness.clock.advance(60)
+    harness.poll(instance)
+    harness.drain()
+
+    harness.clock.advance(10)
+    harness.store.update_candidate(d["id"], firstName="D1")
+    harness.clock.advance(1)
+    harness.store.delete_candidate(b["id"])
+    harness.clock.advance(1)
+    harness.store.update_candidate(c["id"], firstName="C1")
+    harness.clock.advance(1)
+    harness.store.delete_candidate(a["id"])
+    harness.clock.advance(60)
+    harness.poll(instance)
+
+    events = harness.events(harness.drain())
+    assert shown(events) == [("UPDATED", d["id"]), ("DELETED", b["id"]), ("UPDATED", c["id"]), ("DELETED", a["id"])]
+    assert [e["date"] for e in events] == sorted(e["date"] for e in events)
+
+
+def test_deletions_over_several_audit_pages_each_arrive_once(harness: PollHarness) -> None:
+    # Given 230 candidates deleted since the last poll: three pages of the audit log
+    instance = with_deletions(harness)
+    harness.clock.advance(60)
+    harness.poll(instance)
+    candidates = [harness.store.create_candidate() for _ in range(230)]
+    harness.clock.advance(60)
+    harness.poll(instance)
+    harness.drain()
+    harness.store.reset_counters()
+    for candidate in candidates:
+        harness.clock.advance(0.05)
+        harness.store.delete_candidate(candidate["id"])
+    harness.clock.advance(60)
+
+    outcome = harness.poll(instance)
+
+    events = harness.events(harness.drain())
+    assert sorted(e["objectId"] for e in events) == sorted(c["id"] for c in candidates)
+    assert [e["date"] for e in events] == sorted(e["date"] for e in events)
+    assert outcome.resources[0].deletions_read == 230
+    assert harness.store.counters()["requests"]["/audit-events"] == 3
+
+
+def test_deletions_at_the_window_edges_are_sent_once(harness: PollHarness) -> None:
+    # Given three candidates, and the first poll due at t1 = creation + 65 s
+    instance = with_deletions(harness)
+    created = harness.clock.now()
+    harness.clock.advance(2)
+    at_start, at_next_lower, after_start = (harness.store.create_candidate() for _ in range(3))
+    first_start = created + timedelta(seconds=65)
+
+    # When one is deleted exactly at t1 - 60 s (the next poll's lower bound) and one exactly at t1
+    harness.clock.set(first_start - timedelta(seconds=60))
+    harness.store.delete_candidate(at_next_lower["id"])
+    harness.clock.set(first_start)
+    harness.store.delete_candidate(at_start["id"])
+    harness.poll(instance)
+
+    # Then the poll starting at t1 sends both (its window includes its start)
+    assert shown(deleted(harness, harness.drain())) == [("DELETED", at_next_lower["id"]), ("DELETED", at_start["id"])]
+
+    # When one more is deleted a millisecond after t1, and the next poll runs
+    harness.clock.advance(0.001)
+    harness.store.delete_candidate(after_start["id"])
+    harness.clock.set(first_start + timedelta(seconds=60))
+    harness.poll(instance)
+
+    # Then it sends that one only (the one at its lower bound is outside its window, the one at t1 remembered)
+    assert shown(deleted(harness, harness.drain())) == [("DELETED", after_start["id"])]
+    harness.clock.advance(61)
+    harness.poll(instance)
+    assert harness.drain() == []
+
+
+def test_no_deletion_from_before_the_instance_existed(harness: PollHarness) -> None:
+    old = harness.store.create_candidate()
+    harness.clock.advance(1)
+    harness.store.delete_candidate(old["id"])  # the millisecond before the instance
+    harness.clock.advance(0.001)
+    instance = with_deletions(harness)
+    harness.clock.advance(60)
+
+    harness.poll(instance)
+
+    assert harness.drain() == []
+
+
+def test_a_merged_candidate_is_deleted_naming_the_profile_it_was_merged_into(harness: PollHarness) -> None:
+    instance = with_deletions(harness)
+    harness.clock.advance(5)
+    master, duplicate = harness.store.create_candidate(), harness.store.create_candidate()
+    harness.clock.advance(60)
+    harness.poll(instance)
+    harness.drain()
+    harness.clock.advance(10)
+
+    merge_deleted, _ = harness.store.merge_candidates(duplicate["id"], master["id"])
+    harness.clock.advance(60)
+    harness.poll(instance)
+
+    events = harness.events(harness.drain())
+    kinds = {e["eventType"]: e for e in events}
+    assert set(kinds) == {"DELETED", "UPDATED"}  # the duplicate goes, the master profile changes
+    assert kinds["DELETED"]["objectId"] == duplicate["id"] and kinds["DELETED"]["mergedInto"] == master["id"]
+    assert kinds["DELETED"]["date"] == merge_deleted["eventDate"]
+    assert kinds["UPDATED"]["objectId"] == master["id"]
+
+
+def test_jobs_read_JOB_DELETED_and_candidates_do_not_see_it(harness: PollHarness) -> None:
+    instance = with_deletions(harness, "candidates", "jobs")
+    harness.clock.advance(5)
+    job = harness.store.create_job(title="Welder")
+    harness.clock.advance(60)
+    harness.poll(instance)
+    harness.drain()
+    harness.clock.advance(10)
+    audit = harness.store.delete_job(job["id"])
+    harness.clock.advance(60)
+
+    harness.poll(instance)
+
+    [notification] = harness.drain()
+    assert notification["message"]["raw"]["objectType"] == "jobs"
+    assert shown(notification["message"]["events"]) == [("DELETED", job["id"])]
+    assert notification["message"]["raw"]["jobs"][0]["context"] == {
+        "jobName": "Welder",
+        "jobRefNumber": job["refNumber"],
+    }
+    assert audit["eventName"] == "JOB_DELETED"
+
+
+def test_without_includeDeleted_the_audit_log_is_not_read(harness: PollHarness) -> None:
+    instance = harness.create_instance()
+    harness.clock.advance(5)
+    candidate = harness.store.create_candidate()
+    harness.clock.advance(60)
+    harness.poll(instance)
+    harness.clock.advance(10)
+    harness.store.delete_candidate(candidate["id"])
+    harness.clock.advance(60)
+
+    harness.poll(instance)
+
+    assert deleted(harness, harness.drain()) == []
+    assert "/audit-events" not in harness.store.counters()["requests"]
+
+
+# --- a crash between plan and commit --------------------------------------------------------------------
+class Died(BaseException):
+    """The poll's process died here (nothing after it runs, no `except Exception` sees it)."""
+
+
+def test_a_poll_that_dies_after_enqueuing_re_sends_its_deletions_under_the_same_ids(harness: PollHarness) -> None:
+    # Given 25 deletions (three notifications) since the last poll
+    instance = with_deletions(harness)
+    harness.clock.advance(5)
+    candidates = [harness.store.create_candidate() for _ in range(25)]
+    harness.clock.advance(60)
+    harness.poll(instance)
+    harness.drain()
+    for candidate in candidates:
+        harness.clock.advance(0.5)
+        harness.store.delete_candidate(candidate["id"])
+    harness.clock.advance(60)
+
+    # When the poll dies after its plan is saved and its notifications are enqueued, before the commit
+    poller: PollService = harness.poller
+    store = poller._state
+    save = store.save
+
+    def die_at_commit(instance_id: int, owner: str, resource: str, state: Any, *, release: bool) -> None:
+        if not state.pending:
+            raise Died("before the commit")
+        save(instance_id, owner, resource, state, release=release)
+
+    setattr(store, "save", die_at_commit)  # noqa: B010 - an instance attribute, removed below
+    try:
+        with pytest.raises(Died):
+            harness.poll(instance)
+    finally:
+        delattr(store, "save")
+    first = harness.drain()
+
+    # And the next poll runs once the dead poll's lease has expired, after two more deletions
+    survivors = [harness.store.create_candidate() for _ in range(2)]
+    harness.clock.advance(901)
+    for survivor in survivors:
+        harness.store.delete_candidate(survivor["id"])
+    harness.clock.advance(60)
+    harness.poll(instance)
+    second = harness.drain()
+
+    # Then the dead poll's notifications come again with the same ids, and every deletion is under one id
+    assert len(first) == 3
+    assert [n["id"] for n in second[:3]] == [n["id"] for n in first]
+    ids_of: dict[str, set[str]] = {}
+    for notification in first + second:
+        for event in notification["message"]["events"]:
+            ids_of.setdefault(event["objectId"], set()).add(notification["id"])
+    assert set(ids_of) == {c["id"] for c in candidates + survivors}
+    assert all(len(ids) == 1 for ids in ids_of.values())
+    harness.clock.advance(120)
+    harness.poll(instance)
+    assert harness.drain() == []
+
+
+def test_an_audit_page_that_keeps_failing_fails_the_poll_and_the_next_poll_sends_everything(
+    harness: PollHarness,
+) -> None:
+    instance = with_deletions(harness)
+    harness.clock.advance(5)
+    candidate = harness.store.create_candidate()
+    harness.clock.advance(60)
+    harness.poll(instance)
+    harness.drain()
+    watermark = harness.state(instance)["candidates"].watermark
+    harness.clock.advance(5)
+    harness.store.delete_candidate(candidate["id"])
+    harness.clock.advance(60)
+    harness.store.fail_next(6, status=503, path_prefix="/audit-events")
+
+    failed = harness.poll(instance)
+
+    assert failed.resources[0].result == "error" and "audit-events" in (failed.resources[0].error or "")
+    assert harness.drain() == []
+    assert harness.state(instance)["candidates"].watermark == watermark
+    harness.clock.advance(900)
+    harness.poll(instance)
+    assert shown(harness.events(harness.drain())) == [("DELETED", candidate["id"])]
+
+
+# --- the audit access check through the API -------------------------------------------------------------
+@pytest.fixture
+def api_on_simulator(harness: PollHarness) -> ApiClient:
+    """The API function, its environment from the harness (SMARTRECRUITERS_BASE_URL is the simulator)."""
+    harness.store.add_api_key(NO_AUDIT_KEY, audit_events_read=False)
+    return ApiClient.load(harness.resources)
+
+
+def body_with(api_key: str, **resources: dict[str, Any]) -> dict[str, Any]:
+    body = copy.deepcopy(SEED_BODY)
+    body["configuration"]["api.key"] = api_key
+    body["configuration"]["event.poller.configuration"] = poller_configuration(**resources)
+    return body
+
+
+def test_a_key_without_audit_access_is_a_400_naming_the_permission_and_nothing_is_stored(
+    harness: PollHarness, api_on_simulator: ApiClient
+) -> None:
+    api = api_on_simulator
+    reply = api.post(
+        "/instances", auth=harness.credentials, json_body=body_with(NO_AUDIT_KEY, candidates={"includeDeleted": True})
+    )
+
+    assert reply.status == 400, reply.text
+    assert reply.body["field"] == "configuration.event.poller.configuration.candidates.includeDeleted"
+    assert "audit_events_read" in reply.body["message"]
+    assert NO_AUDIT_KEY not in reply.text
+    assert api.get("/instances", auth=harness.credentials).body == []
+    assert harness.store.counters()["responses"].get("403") == 1
+
+
+def test_a_key_with_audit_access_is_accepted_and_checked_once(
+    harness: PollHarness, api_on_simulator: ApiClient
+) -> None:
+    reply = api_on_simulator.post(
+        "/instances", auth=harness.credentials, json_body=body_with(API_KEY, candidates={"includeDeleted": True})
+    )
+
+    assert reply.status == 200, reply.text
+    assert reply.body["configuration"]["event.poller.configuration"]["candidates"]["includeDeleted"] is True
+    assert harness.store.counters()["requests"] == {"/audit-events": 1}
+
+
+def test_patch_turning_includeDeleted_on_checks_the_key_and_a_403_changes_nothing(
+    harness: PollHarness, api_on_simulator: ApiClient
+) -> None:
+    api = api_on_simulator
+    created = api.post("/instances", auth=harness.credentials, json_body=body_with(NO_AUDIT_KEY, candidates={}))
+    assert created.status == 200 and harness.store.counters()["requests"] == {}  # nothing to check yet
+    instance = created.body["id"]
+
+    reply = api.patch(
+        f"/instances/{instance}",
+        auth=harness.credentials,
+        json_body={
+            "configuration": {"event.poller.configuration": poller_configuration(candidates={"includeDeleted": True})}
+        },
+    )
+
+    assert reply.status == 400 and "audit_events_read" in reply.body["message"], reply.text
+    after = api.get(f"/instances/{instance}", auth=harness.credentials).body
+    assert "includeDeleted" not in after["configuration"]["event.poller.configuration"]["candidates"]
+
+
+def test_patch_of_other_keys_does_not_check_again(harness: PollHarness, api_on_simulator: ApiClient) -> None:
+    api = api_on_simulator
+    created = api.post(
+        "/instances", auth=harness.credentials, json_body=body_with(API_KEY, candidates={"includeDeleted": True})
+    )
+    harness.store.reset_counters()
+
+    reply = api.patch(f"/instances/{created.body['id']}", auth=harness.credentials, json_body={"name": "renamed"})
+
+    assert reply.status == 200 and harness.store.counters()["requests"] == {}
+
+
+def test_smartrecruiters_failing_at_the_check_is_a_503_and_nothing_is_stored(
+    harness: PollHarness, api_on_simulator: ApiClient
+) -> None:
+    harness.store.fail_next(3, status=500, path_prefix="/audit-events")
+
+    reply = api_on_simulator.post(
+        "/instances", auth=harness.credentials, json_body=body_with(API_KEY, candidates={"includeDeleted": True})
+    )
+
+    assert reply.status == 503, reply.text
+    assert "Nothing was stored" in reply.body["message"]
+    assert api_on_simulator.get("/instances", auth=harness.credentials).body == []
+    assert Counter(harness.store.counters()["responses"]) == Counter({"500": 3})
+
+
+def test_the_poller_status_shows_deletions_read(harness: PollHarness, api_on_simulator: ApiClient) -> None:
+    instance = with_deletions(harness)
+    harness.clock.advance(5)
+    candidate = harness.store.create_candidate()
+    harness.clock.advance(5)
+    harness.store.delete_candidate(candidate["id"])
+    harness.clock.advance(60)
+    harness.poll(instance)
+
+    status = api_on_simulator.get(f"/instances/{instance}/poller", auth=harness.credentials).body
+
+    [candidates] = [r for r in status["resources"] if r["resource"] == "candidates"]
+    assert (candidates["deletionsRead"], candidates["deletionsEmitted"]) == (1, 1)
+    assert candidates["lastResult"] == "ok"
