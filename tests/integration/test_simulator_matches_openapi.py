@@ -287,3 +287,137 @@ def test_the_list_responses_document_a_link_header(doc: dict[str, Any], server: 
         assert "Link" in operation(doc, f"/{resource}")["responses"]["200"]["headers"]
         first = pages(server, f"/{resource}", limit=5)[0]
         assert first.links["next"]["url"].startswith(f"/{resource}?")
+
+
+# --- the audit log --------------------------------------------------------------------------------
+AUDIT = "/audit-events"
+AUDIT_CONTENT = "application/json; charset=utf-8"
+NO_AUDIT_KEY = register_secret("openapi-test-key-no-audit")
+# The document's EventContext schema lists only the authentication and role fields, while its description of
+# GET /audit-events gives the context each deletion carries; the simulator sends what the description says.
+DESCRIBED_CONTEXT = {
+    "masterProfileId": {"type": "string"},  # CANDIDATE_DELETED_DUE_TO_MERGE
+    "mergedProfileId": {"type": "string"},  # CANDIDATE_PROFILE_UPDATED_DUE_TO_MERGE
+    "jobName": {"type": "string"},  # JOB_DELETED
+    "jobRefNumber": {"type": "string"},
+}
+
+
+def audit_schema(doc: dict[str, Any], status: str) -> dict[str, Any]:
+    described = copy.deepcopy(doc)
+    described["components"]["schemas"]["EventContext"]["properties"].update(DESCRIBED_CONTEXT)
+    schema = operation(described, AUDIT)["responses"][status]["content"][AUDIT_CONTENT]["schema"]
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **to_json_schema(described, schema)}
+
+
+def test_the_described_context_is_in_the_documents_description(doc: dict[str, Any]) -> None:
+    description = operation(doc, AUDIT)["description"]
+    for name in DESCRIBED_CONTEXT:
+        assert f"{name}:" in description, name
+
+
+@pytest.fixture(scope="module")
+def audit_server() -> Iterator[SimulatorServer]:
+    clock = ManualClock()
+    store = SimulatorStore(clock, rate_limit_per_second=False, seed=11)
+    store.add_api_key(KEY)
+    store.add_api_key(NO_AUDIT_KEY, audit_events_read=False)
+    candidates = [store.create_candidate() for _ in range(12)]
+    jobs = [store.create_job() for _ in range(3)]
+    for index, candidate in enumerate(candidates[:8]):
+        clock.advance(0.7)
+        store.delete_candidate(candidate["id"], author_type="SYSTEM" if index % 3 == 0 else "USER")
+    clock.advance(1)
+    store.merge_candidates(candidates[8]["id"], candidates[9]["id"])
+    for job in jobs:
+        clock.advance(0.3)
+        store.delete_job(job["id"])
+    clock.advance(60)
+    with SimulatorServer(store) as running:
+        yield running
+
+
+def audit_pages(server: SimulatorServer, **params: Any) -> list[requests.Response]:
+    responses, page_id = [], None
+    with requests.Session() as http:
+        while True:
+            query = {**params, **({"nextPageId": page_id} if page_id else {})}
+            response = http.get(server.base_url + AUDIT, params=query, headers={"X-SmartToken": KEY}, timeout=10)
+            assert response.status_code == 200, response.text
+            responses.append(response)
+            page_id = response.json().get("nextPageId")
+            if not page_id:
+                return responses
+
+
+def test_audit_event_pages_match_the_vendor_schema(doc: dict[str, Any], audit_server: SimulatorServer) -> None:
+    schema = audit_schema(doc, "200")
+
+    responses = audit_pages(audit_server, limit=3)
+
+    assert len(responses) == 5  # 13 events, three a page
+    names = set()
+    for response in responses:
+        validate(response.json(), schema)
+        names |= {event["eventName"] for event in response.json()["content"]}
+    assert names == {
+        "CANDIDATE_DELETED",
+        "CANDIDATE_DELETED_DUE_TO_MERGE",
+        "CANDIDATE_PROFILE_UPDATED_DUE_TO_MERGE",
+        "JOB_DELETED",
+    }
+
+
+def test_audit_events_are_filtered_by_repeated_eventName_and_strict_dates(audit_server: SimulatorServer) -> None:
+    everything = [e for r in audit_pages(audit_server, limit=100) for e in r.json()["content"]]
+    dates = sorted(e["eventDate"] for e in everything)
+
+    jobs = [e for r in audit_pages(audit_server, eventName="JOB_DELETED") for e in r.json()["content"]]
+    both = [
+        e
+        for r in audit_pages(audit_server, eventName=["CANDIDATE_DELETED", "CANDIDATE_DELETED_DUE_TO_MERGE"], limit=4)
+        for e in r.json()["content"]
+    ]
+    inside = [
+        e
+        for r in audit_pages(audit_server, eventDateAfter=dates[0], eventDateBefore=dates[-1])
+        for e in r.json()["content"]
+    ]
+
+    assert len(jobs) == 3 and {e["entityType"] for e in jobs} == {"JOB"}
+    assert len(both) == 9 and len({e["id"] for e in both}) == 9
+    assert len(inside) == len(everything) - 2  # both bounds are excluded
+
+
+def test_a_key_without_audit_access_gets_the_documented_403(doc: dict[str, Any], audit_server: SimulatorServer) -> None:
+    response = requests.get(audit_server.base_url + AUDIT, headers={"X-SmartToken": NO_AUDIT_KEY}, timeout=10)
+
+    assert response.status_code == 403
+    assert response.json()["message"] == operation(doc, AUDIT)["responses"]["403"]["description"]
+    validate(response.json(), audit_schema(doc, "403"))
+
+
+def test_the_audit_filters_and_page_size_the_simulator_serves_are_documented(doc: dict[str, Any]) -> None:
+    from devstack.smartrecruiters.audit import AUTHOR_TYPES, DEFAULT_LIMIT, ENTITY_TYPES
+
+    for name in ("eventDateAfter", "eventDateBefore", "eventName", "entityType", "entityId", "authorId", "nextPageId"):
+        parameter(doc, AUDIT, name)
+    assert parameter(doc, AUDIT, "eventName")["explode"] is True
+    assert list(ENTITY_TYPES) == parameter(doc, AUDIT, "entityType")["schema"]["items"]["enum"]
+    assert list(AUTHOR_TYPES) == parameter(doc, AUDIT, "authorType")["schema"]["items"]["enum"]
+    limit = parameter(doc, AUDIT, "limit")["schema"]
+    assert (limit["minimum"], limit["maximum"], limit["default"]) == (1, MAX_LIMIT, DEFAULT_LIMIT)
+
+
+def test_the_audit_schema_rejects_undocumented_fields(doc: dict[str, Any], audit_server: SimulatorServer) -> None:
+    # The widened context still leaves the check strict: show that it fails where it should
+    body = audit_pages(audit_server, limit=20)[0].json()
+    extra, context_extra, wrong_time = copy.deepcopy(body), copy.deepcopy(body), copy.deepcopy(body)
+    extra["content"][0]["severity"] = "high"
+    merge = next(e for e in context_extra["content"] if "context" in e)
+    merge["context"]["reason"] = "undocumented"
+    wrong_time["content"][0]["eventDate"] = "2026-11-29T10:00:00Z"
+
+    for broken in (extra, context_extra, wrong_time):
+        with pytest.raises(AssertionError):
+            validate(broken, audit_schema(doc, "200"))
