@@ -7,6 +7,8 @@ from tests.reliability.faults import TIMEOUT
 
 SR_FAULTS: tuple[int | str, ...] = (500, 429, TIMEOUT)
 SR_PAGES = (1, 2, 3, 4)
+SR_AUDIT_FAULTS: tuple[int, ...] = (500, 429)  # the audit log read for includeDeleted (deletions)
+SR_AUDIT_PAGES = (1, 2, 3)
 
 RECEIVER_CASES = ("outage-one-day", "outage-past-last-retry")
 POLL_CRASHES = ("mid-page", "after-plan", "after-some-enqueued", "after-all-enqueued")
@@ -52,6 +54,7 @@ def case_key(section: str, *parts: object) -> str:
 def expected_keys() -> list[str]:
     """Every case's key, in the order the document lists them."""
     keys = [case_key("smartrecruiters", kind, page) for kind in SR_FAULTS for page in SR_PAGES]
+    keys += [case_key("smartrecruiters-audit", kind, page) for kind in SR_AUDIT_FAULTS for page in SR_AUDIT_PAGES]
     keys += [case_key("receiver", name) for name in RECEIVER_CASES]
     keys += [case_key("poll-crash", name) for name in POLL_CRASHES]
     keys += [case_key("deliver-crash", name) for name in DELIVER_CRASHES]

@@ -233,11 +233,15 @@ def _error_response(url: str, service: str, code: str, status: int) -> AWSRespon
 TIMEOUT = "timeout"
 
 
+AUDIT_EVENTS = "/audit-events"
+
+
 @dataclass
 class PageFault:
     page: int  # 1-based position of the page within one poll
     kind: int | str  # an HTTP status (500, 429), TIMEOUT, or "kill"
     attempts: int  # how many attempts at that page suffer it
+    path: str | None = None  # AUDIT_EVENTS: a page of the audit log (includeDeleted); None: of the records
 
 
 class SmartRecruitersSession(requests.Session):
@@ -245,6 +249,8 @@ class SmartRecruitersSession(requests.Session):
 
     A request without `pageId` starts a poll (or retries its first page): position 1. A request with a
     `pageId` is at 2 + the index of that id among those this poll asked for, so retries keep their position.
+    The audit log's pages (`GET /audit-events`, cursor `nextPageId`) are counted apart, for faults whose
+    `path` is AUDIT_EVENTS.
     """
 
     read_timeout = 0.15
@@ -257,20 +263,23 @@ class SmartRecruitersSession(requests.Session):
         self.faults: list[PageFault] = []
         self.injected = 0
         self.requests = 0
-        self._page_ids: list[str] = []
+        self._page_ids: dict[str | None, list[str]] = {None: [], AUDIT_EVENTS: []}
 
-    def position(self, page_id: str | None) -> int:
+    def position(self, page_id: str | None, path: str | None = None) -> int:
         if page_id is None:
-            self._page_ids = []
+            self._page_ids[path] = []
             return 1
-        if page_id not in self._page_ids:
-            self._page_ids.append(page_id)
-        return 2 + self._page_ids.index(page_id)
+        seen = self._page_ids[path]
+        if page_id not in seen:
+            seen.append(page_id)
+        return 2 + seen.index(page_id)
 
     def get(self, url: str | bytes, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         self.requests += 1
-        page = self.position((kwargs.get("params") or {}).get("pageId"))
-        fault = next((f for f in self.faults if f.page == page and f.attempts > 0), None)
+        path = AUDIT_EVENTS if str(url).split("?")[0].endswith(AUDIT_EVENTS) else None
+        params = kwargs.get("params") or {}
+        page = self.position(params.get("nextPageId" if path else "pageId"), path)
+        fault = next((f for f in self.faults if f.page == page and f.path == path and f.attempts > 0), None)
         if fault is None:
             return super().get(url, **kwargs)
         fault.attempts -= 1
@@ -278,7 +287,7 @@ class SmartRecruitersSession(requests.Session):
         if fault.kind == "kill":
             self.crash.kill(f"reading page {page}")
         if fault.kind == TIMEOUT:
-            self.store.add_latency(5.0, "/candidates")
+            self.store.add_latency(5.0, path or "/candidates")
             try:
                 connect = kwargs.get("timeout", (5, 30))[0]
                 return super().get(url, **{**kwargs, "timeout": (connect, self.read_timeout)})

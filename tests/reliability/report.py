@@ -20,6 +20,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "RELIABILITY.md"
 
 FAULT_SECTIONS = [
     ("smartrecruiters", "SmartRecruiters failing at every page position"),
+    ("smartrecruiters-audit", "SmartRecruiters' audit log failing at every page position (deletions)"),
     ("receiver", "The callback receiver down"),
     ("poll-crash", "The poll function killed at each step"),
     ("deliver-crash", "The deliver function killed"),

@@ -229,6 +229,16 @@ class World:
             self.ledger.record("candidates", record)
         return records
 
+    def delete(self, candidate_ids: list[str], gap: float = 0.5) -> list[dict[str, Any]]:
+        """Candidates deleted, `gap` simulated seconds apart; each deletion is a version (its audit event's date)."""
+        deletions = []
+        for candidate_id in candidate_ids:
+            self.clock.advance(gap)
+            deletions.append(self.store.delete_candidate(candidate_id))
+        for audit in deletions:
+            self.ledger.record("candidates", {"id": audit["entityId"], "updatedOn": audit["eventDate"]})
+        return deletions
+
     def candidate_ids(self) -> list[str]:
         return [r["id"] for r in self.store.records("candidates")]
 
