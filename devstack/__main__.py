@@ -95,9 +95,12 @@ def seed_body(callback_url: str, api_key: str) -> dict[str, Any]:
     body = copy.deepcopy(SEED_BODY)
     body["configuration"]["event.notification.callback.url"] = callback_url
     body["configuration"]["api.key"] = api_key
-    jobs = copy.deepcopy(body["configuration"]["event.poller.configuration"]["candidates"])
+    poller = body["configuration"]["event.poller.configuration"]
+    jobs = copy.deepcopy(poller["candidates"])
     jobs["url"] = jobs["url"].replace("/candidates", "/jobs")
-    body["configuration"]["event.poller.configuration"]["jobs"] = jobs  # the demo changes jobs too
+    poller["jobs"] = jobs  # the demo changes jobs too
+    for block in poller.values():
+        block["includeDeleted"] = True  # and deletes some: read from the simulator's audit log
     return body
 
 
@@ -214,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
             [handlers["poll"].lambda_handler]
             + [load_handler_module("poll").lambda_handler for _ in range(args.polls_at_once - 1)],
             on_start=tally.poll_started,
+            on_result=tally.poll_finished,
         )
         runner_box["runner"] = runner
         runner.start()
@@ -309,7 +313,8 @@ def main(argv: list[str] | None = None) -> int:
                 s = tally.summary()
                 say(
                     "summary",
-                    f"changes made {s['changes']} · events delivered {s['delivered']} · duplicates {s['duplicates']} "
+                    f"changes made {s['changes']} (deletions {s['deletions']}) · events delivered {s['delivered']} "
+                    f"· duplicates {s['duplicates']} "
                     f"· missing {s['missing']} (awaiting the next poll: {s['waiting']})",
                 )
     except KeyboardInterrupt:
