@@ -88,7 +88,10 @@ ROUTES: dict[str, dict[str, Any]] = {
     "/instances": {
         "post": _op(
             "Create an element instance (the seed's body works verbatim)",
-            {**_ok(_INSTANCE_REF, "The instance, with its token (shown only here)"), **_errors("400", "401", "413")},
+            {
+                **_ok(_INSTANCE_REF, "The instance, with its token (shown only here)"),
+                **_errors("400", "401", "413", "503"),
+            },
             requestBody=_JSON_BODY,
         ),
         "get": _op(
@@ -130,7 +133,7 @@ ROUTES: dict[str, dict[str, Any]] = {
         "get": _op("One instance, secrets masked", {**_ok(_INSTANCE_REF), **_errors("401", "404")}, parameters=[_ID]),
         "patch": _op(
             "Change name, tags or configuration keys (null removes a key)",
-            {**_ok(_INSTANCE_REF), **_errors("400", "401", "404", "409", "413")},
+            {**_ok(_INSTANCE_REF), **_errors("400", "401", "404", "409", "413", "503")},
             parameters=[_ID],
             requestBody={"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
         ),
@@ -239,7 +242,103 @@ SCHEMAS: dict[str, Any] = {
             "instanceId": {"type": "integer"},
             "pollInProgress": {"type": "boolean"},
             "notificationsSuspended": {"type": "boolean"},
-            "resources": {"type": "array", "items": {"type": "object"}},
+            "resources": {"type": "array", "items": {"$ref": "#/components/schemas/PollerResourceStatus"}},
+        },
+    },
+    "PollerResourceStatus": {
+        "type": "object",
+        "description": "One resource's poller state; the counts are the last run's",
+        "properties": {
+            "resource": {"type": "string"},
+            "watermark": {"type": ["string", "null"], "format": "date-time"},
+            "lastResult": {"type": ["string", "null"], "enum": ["ok", "partial", "error", None]},
+            "pages": {"type": "integer"},
+            "recordsRead": {"type": "integer"},
+            "eventsEmitted": {"type": "integer"},
+            "deletionsRead": {
+                "type": "integer",
+                "description": "audit events read for the resource's deletions (includeDeleted; else 0)",
+            },
+            "deletionsEmitted": {"type": "integer", "description": "of eventsEmitted, DELETED events"},
+            "lastError": {"type": ["string", "null"]},
+            "consecutiveFailures": {"type": "integer"},
+        },
+    },
+    "PollerResource": {
+        "type": "object",
+        "description": ("One block of event.poller.configuration (resource name → block): how one resource is polled"),
+        "required": ["url"],
+        "properties": {
+            "url": {"type": "string", "description": "hub path with a where clause, e.g. updatedAfter='${gmtDate}'"},
+            "idField": {"type": "string", "default": "id"},
+            "datesConfiguration": {"type": "object"},
+            "pollDelay": {"type": "integer", "default": 60, "description": "lookback, seconds"},
+            "createdCheckTolerance": {"type": "integer", "default": 0},
+            "pageSize": {"type": "integer", "minimum": 1, "maximum": 100, "default": 100},
+            "filterByCurrentDate": {"type": "boolean", "default": True},
+            "filterByUpdatedDate": {"type": "boolean", "default": True},
+            "updatedDateTimezone": {"type": "string"},
+            "includeDeleted": {
+                "type": "boolean",
+                "default": False,
+                "description": (
+                    "candidates and jobs only: also read SmartRecruiters' audit log (GET /audit-events) and emit "
+                    "a DELETED event per CANDIDATE_DELETED, CANDIDATE_DELETED_DUE_TO_MERGE or JOB_DELETED. The API "
+                    "key needs SmartRecruiters' audit_events_read permission, checked when it is turned on: 400 "
+                    "without it, 503 if SmartRecruiters cannot be asked"
+                ),
+            },
+        },
+    },
+    "Notification": {
+        "type": "object",
+        "description": "The body POSTed to the callback URL (signed; see the README)",
+        "properties": {
+            "id": {"type": "string"},
+            "topic": {"type": "string"},
+            "action": {"type": "string"},
+            "severity": {"type": "string"},
+            "createdDate": {"type": "string", "format": "date-time"},
+            "message": {
+                "type": "object",
+                "properties": {
+                    "instanceId": {"type": "integer"},
+                    "raw": {
+                        "type": "object",
+                        "description": (
+                            "{<objectType>: [records], pollDate, objectType}: the records the events are about, in "
+                            "the events' order; for a DELETED event, the SmartRecruiters audit event"
+                        ),
+                    },
+                    "events": {
+                        "type": "array",
+                        "maxItems": 10,
+                        "items": {"$ref": "#/components/schemas/NotificationEvent"},
+                    },
+                },
+            },
+        },
+    },
+    "NotificationEvent": {
+        "type": "object",
+        "required": ["eventType", "objectId", "objectType", "date", "pollDate"],
+        "properties": {
+            "eventType": {"type": "string", "enum": ["CREATED", "UPDATED", "DELETED"]},
+            "objectId": {"type": "string", "description": "the record's id; for DELETED the deleted record's"},
+            "objectType": {"type": "string"},
+            "elementKey": {"type": "string"},
+            "hubKey": {"type": "string"},
+            "date": {
+                "type": "string",
+                "format": "date-time",
+                "description": "the record's updated date; for DELETED the audit event's eventDate",
+            },
+            "pollDate": {"type": "string", "format": "date-time"},
+            "mergedInto": {
+                "type": "string",
+                "description": "DELETED by a merge (CANDIDATE_DELETED_DUE_TO_MERGE): the candidate it was merged into",
+            },
+            "rawOmitted": {"type": "boolean"},
         },
     },
     "Error": {
@@ -272,7 +371,13 @@ SCHEMAS: dict[str, Any] = {
                     "event.notification.callback.url": {"type": "string", "format": "uri"},
                     "event.notification.signature.key": {"type": "string"},
                     "event.poller.refresh_interval": {"type": ["integer", "string"]},
-                    "event.poller.configuration": {"type": ["object", "string"]},
+                    "event.poller.configuration": {
+                        "type": ["object", "string"],
+                        "description": (
+                            "resource name (candidates, jobs, users) → a PollerResource block (see "
+                            "components.schemas.PollerResource, e.g. includeDeleted), or that object JSON-encoded"
+                        ),
+                    },
                     "event.poller.urls": {
                         "type": "string",
                         "description": (
