@@ -431,3 +431,54 @@ def test_the_poller_status_shows_deletions_read(harness: PollHarness, api_on_sim
     [candidates] = [r for r in status["resources"] if r["resource"] == "candidates"]
     assert (candidates["deletionsRead"], candidates["deletionsEmitted"]) == (1, 1)
     assert candidates["lastResult"] == "ok"
+
+
+# --- what a poll with deletions costs -------------------------------------------------------------------
+def _poll_cost(harness: PollHarness, include_deleted: bool, deletions: int) -> tuple[Counter[str], Counter[str], int]:
+    """(SmartRecruiters requests by path, AWS calls by operation, notifications) of one poll of the candidates
+    resource after 150 new candidates and `deletions` deleted ones."""
+    from bench.common import CallCounter
+    from srevents.adapters.aws import client as aws_client
+
+    keys = {"includeDeleted": True} if include_deleted else {}
+    instance = harness.create_instance(**{"event.poller.configuration": poller_configuration(candidates=keys)})
+    harness.clock.advance(5)
+    doomed = [harness.store.create_candidate() for _ in range(deletions)]
+    harness.clock.advance(60)
+    harness.poll(instance)
+    harness.drain()
+    for _ in range(150):
+        harness.store.create_candidate()
+    for candidate in doomed:
+        harness.clock.advance(0.01)
+        harness.store.delete_candidate(candidate["id"])
+    harness.clock.advance(60)
+    harness.store.reset_counters()
+    counter = CallCounter().attach("dynamodb", "sqs", "kms")
+    try:
+        outcome = harness.poll(instance)
+    finally:
+        for service in ("dynamodb", "sqs", "kms"):
+            aws_client(service).meta.events.unregister("before-call.*.*", counter)
+
+    return Counter(harness.store.counters()["requests"]), counter.calls, outcome.resources[0].notifications
+
+
+@pytest.mark.parametrize("deletions", [0, 1, 120, 250])
+def test_deletions_cost_one_request_per_100_and_no_aws_call_but_their_notifications(
+    harness: PollHarness, deletions: int
+) -> None:
+    # Given the same poll with and without includeDeleted
+    sr_plain, aws_plain, notes_plain = _poll_cost(harness, False, 0)
+    sr, aws, notes = _poll_cost(harness, True, deletions)
+
+    # Then the audit log costs one request per page of 100 deletions (one when there are none)
+    assert sr["/candidates"] == sr_plain["/candidates"] == 2
+    assert sr["/audit-events"] == max(1, -(-deletions // 100))
+    # And AWS calls differ only by the SendMessageBatch calls their notifications need (10 per call)
+    assert notes == notes_plain + -(-deletions // 10)
+    batches = -(-notes // 10)
+    assert aws - Counter({"sqs.SendMessageBatch": batches}) == aws_plain - Counter(
+        {"sqs.SendMessageBatch": -(-notes_plain // 10)}
+    )
+    print(f"deletions={deletions}: SmartRecruiters {dict(sr)}; AWS {dict(aws)}; notifications {notes}")
