@@ -62,7 +62,8 @@ class FakeClient:
         self.error = error
         self.queries: list[dict[str, Any]] = []
 
-    def check_audit_access(self, params: dict[str, Any]) -> None:
+    def check_audit_access(self, params: dict[str, Any], *, time_left: Any = None) -> None:
+        assert 0 < time_left() <= 20  # the check answers within API Gateway's 29 s
         self.queries.append(params)
         if self.error is not None:
             raise self.error

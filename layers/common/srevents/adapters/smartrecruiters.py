@@ -227,10 +227,10 @@ class SmartRecruitersClient:
         """Every page of `GET /audit-events` for `params` (100 events a page, the most it gives)."""
         return self.iter_pages(AUDIT_EVENTS_PATH, params, limit=100, time_left=time_left, page_param=AUDIT_PAGE_PARAM)
 
-    def check_audit_access(self, params: dict[str, Any]) -> None:
+    def check_audit_access(self, params: dict[str, Any], *, time_left: Callable[[], float] | None = None) -> None:
         """One `GET /audit-events?limit=1`: raises SmartRecruitersAuthError if the key may not read the audit
-        log (403), SmartRecruitersError if SmartRecruiters could not answer."""
-        self.get_page(AUDIT_EVENTS_PATH, params, limit=1, page_param=AUDIT_PAGE_PARAM)
+        log (403), SmartRecruitersError if SmartRecruiters could not answer (in `time_left()` seconds)."""
+        self.get_page(AUDIT_EVENTS_PATH, params, limit=1, time_left=time_left, page_param=AUDIT_PAGE_PARAM)
 
     def _get_json(self, path: str, query: dict[str, Any], time_left: Callable[[], float] | None = None) -> Any:
         """The answer's JSON, retrying 429, 5xx and transient failures; `time_left()` (seconds) bounds the

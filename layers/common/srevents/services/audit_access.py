@@ -6,12 +6,14 @@ answers become the API's:
   resource's `includeDeleted` and the missing permission;
 - 401 (or a key that is not a valid header value) → 400 naming `configuration.api.key`;
 - anything else that fails after the client's retries (5xx, 429, a timeout, no connection) → 503: nothing
-  is stored and the request can be sent again. Accepting the instance unchecked would let a key without the
-  permission through, to fail at every poll instead.
+  is stored and the request can be sent again. The retries stop when another would not end within
+  CHECK_SECONDS of the first try, so the API answers inside API Gateway's 29 s. Accepting the instance
+  unchecked would let a key without the permission through, to fail at every poll instead.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,13 +24,16 @@ from srevents.domain.instance_config import API_KEY
 from srevents.domain.poller_config import INCLUDE_DELETED, POLLER_CONFIGURATION
 from srevents.errors import UpstreamUnavailable, ValidationError
 
+CHECK_SECONDS = 20.0
+
 
 def check_audit_access(client: Any, resources: Sequence[str], now: datetime) -> None:
     """Raise ValidationError (400) or UpstreamUnavailable (503) unless the client's key may read the audit log."""
     query = audit_query(resources[0], now - timedelta(minutes=1), now)
     query["eventName"] = [name for resource in resources for name in audit_query(resource, now, now)["eventName"]]
+    deadline = time.monotonic() + CHECK_SECONDS
     try:
-        client.check_audit_access(query)
+        client.check_audit_access(query, time_left=lambda: deadline - time.monotonic())
     except SmartRecruitersAuthError as error:
         if error.status == 403:
             raise ValidationError(
