@@ -44,6 +44,8 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             metrics.add_metric(name="PollPages", unit=MetricUnit.Count, value=resource.pages)
             metrics.add_metric(name="RecordsRead", unit=MetricUnit.Count, value=resource.records_read)
             metrics.add_metric(name="EventsEmitted", unit=MetricUnit.Count, value=resource.events)
+            if resource.deletions_read:
+                metrics.add_metric(name="DeletionsRead", unit=MetricUnit.Count, value=resource.deletions_read)
             if resource.result == "error":
                 metrics.add_metric(name="PollErrors", unit=MetricUnit.Count, value=1)
     return {
