@@ -482,3 +482,82 @@ def test_deletions_cost_one_request_per_100_and_no_aws_call_but_their_notificati
         {"sqs.SendMessageBatch": -(-notes_plain // 10)}
     )
     print(f"deletions={deletions}: SmartRecruiters {dict(sr)}; AWS {dict(aws)}; notifications {notes}")
+
+
+def test_a_poll_short_of_time_in_the_audit_log_resumes_there_under_the_same_start(harness: PollHarness) -> None:
+    # Given 250 deletions (three audit pages) and 30 new candidates since the last poll
+    instance = with_deletions(harness)
+    harness.clock.advance(5)
+    doomed = [harness.store.create_candidate() for _ in range(250)]
+    harness.clock.advance(60)
+    harness.poll(instance)
+    harness.drain()
+    fresh = [harness.store.create_candidate() for _ in range(30)]
+    for candidate in doomed:
+        harness.clock.advance(0.01)
+        harness.store.delete_candidate(candidate["id"])
+    harness.clock.advance(60)
+    harness.store.reset_counters()
+    watermark = harness.state(instance)["candidates"].watermark
+
+    # When the Lambda runs short of time after the second audit page
+    def remaining_ms() -> int:
+        return 600_000 if harness.store.counters()["requests"].get("/audit-events", 0) < 2 else 10_000
+
+    partial = harness.poller.poll(instance, remaining_ms)
+    first = harness.drain()
+
+    # Then the deletions read so far are sent, the records wait, the watermark stays and a cursor is saved
+    assert partial.resources[0].result == "partial" and partial.resources[0].deletions_read == 200
+    state = harness.state(instance)["candidates"]
+    assert state.watermark == watermark and state.cursor is not None
+    assert state.cursor.audit_page_id is not None and state.cursor.page_id is None
+    assert harness.store.counters()["requests"] == {"/audit-events": 2}
+
+    # When the next run has time: it reads the third audit page, then the records
+    harness.clock.advance(60)
+    done = harness.poll(instance)
+    second = harness.drain()
+
+    # Then every deletion and every new candidate arrives once, deletions of the first run first
+    assert done.resources[0].result == "ok" and done.resources[0].deletions_read == 50
+    events = harness.events(first) + harness.events(second)
+    assert Counter(e["eventType"] for e in events) == Counter({"DELETED": 250, "CREATED": 30})
+    assert len({e["objectId"] for e in events}) == 280
+    assert {e["objectId"] for e in events if e["eventType"] == "CREATED"} == {c["id"] for c in fresh}
+    assert harness.store.counters()["requests"] == {"/audit-events": 3, "/candidates": 1}
+    assert harness.state(instance)["candidates"].cursor is None
+    harness.clock.advance(120)
+    harness.poll(instance)
+    assert harness.drain() == []
+
+
+def test_a_poll_short_of_time_in_the_records_does_not_read_the_audit_log_again(harness: PollHarness) -> None:
+    # Given 5 deletions and 250 new candidates read 100 a page
+    instance = with_deletions(harness)
+    harness.clock.advance(5)
+    doomed = [harness.store.create_candidate() for _ in range(5)]
+    harness.clock.advance(60)
+    harness.poll(instance)
+    harness.drain()
+    for _ in range(250):
+        harness.store.create_candidate()
+    for candidate in doomed:
+        harness.store.delete_candidate(candidate["id"])
+    harness.clock.advance(60)
+    harness.store.reset_counters()
+
+    # When the run is short of time after the first page of records
+    def remaining_ms() -> int:
+        return 600_000 if harness.store.counters()["requests"].get("/candidates", 0) < 1 else 10_000
+
+    harness.poller.poll(instance, remaining_ms)
+    cursor = harness.state(instance)["candidates"].cursor
+    harness.clock.advance(60)
+    harness.poll(instance)
+
+    # Then the audit log was read once, by the first run, and the second run went on with the records
+    assert cursor is not None and cursor.audit_done and cursor.page_id is not None
+    assert harness.store.counters()["requests"] == {"/audit-events": 1, "/candidates": 3}
+    events = harness.events(harness.drain())
+    assert Counter(e["eventType"] for e in events) == Counter({"DELETED": 5, "CREATED": 250})

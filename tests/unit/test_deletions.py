@@ -21,6 +21,7 @@ from srevents.domain.deletions import (
     merged_into,
 )
 from srevents.domain.notifications import InstanceContext
+from srevents.domain.poller_state import Cursor, ResourceState, decode_state, encode_state
 
 LOWER = datetime(2026, 11, 29, 10, 0, 0, tzinfo=UTC)
 UPPER = LOWER + timedelta(minutes=15)
@@ -206,3 +207,26 @@ def test_deletion_names_per_resource(resource: str) -> None:
     name = "JOB_DELETED" if resource == "jobs" else "CANDIDATE_DELETED"
     [deleted] = detect([audit("x", LOWER + timedelta(seconds=1), name)], resource=resource).events
     assert deleted.object_type == resource
+
+
+# --- the cursor a poll short of time saves ------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        Cursor("p-7", UPPER),
+        Cursor(None, UPPER, "audit-3"),
+        Cursor("p-2", UPPER, None, audit_done=True),
+    ],
+)
+def test_a_cursor_with_its_audit_position_survives_storage(cursor: Cursor) -> None:
+    state = ResourceState(watermark=LOWER, cursor=cursor)
+
+    assert decode_state(encode_state(state)).cursor == cursor
+
+
+def test_a_cursor_stored_before_the_audit_position_existed_reads_the_audit_log_again() -> None:
+    stored = {"cursor": {"pageId": "p-7", "runStart": 1_796_601_856_175}}
+
+    cursor = decode_state(stored).cursor
+
+    assert cursor is not None and (cursor.page_id, cursor.audit_page_id, cursor.audit_done) == ("p-7", None, False)

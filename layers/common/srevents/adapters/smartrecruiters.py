@@ -222,10 +222,22 @@ class SmartRecruitersClient:
             page_id = page.next_page_id
 
     def iter_audit_events(
-        self, params: dict[str, Any], *, time_left: Callable[[], float] | None = None
+        self,
+        params: dict[str, Any],
+        *,
+        start_page_id: str | None = None,
+        time_left: Callable[[], float] | None = None,
     ) -> Iterator[Page]:
-        """Every page of `GET /audit-events` for `params` (100 events a page, the most it gives)."""
-        return self.iter_pages(AUDIT_EVENTS_PATH, params, limit=100, time_left=time_left, page_param=AUDIT_PAGE_PARAM)
+        """Every page of `GET /audit-events` for `params` (100 events a page, the most it gives), from
+        `start_page_id` (a `nextPageId`) if given."""
+        return self.iter_pages(
+            AUDIT_EVENTS_PATH,
+            params,
+            start_page_id=start_page_id,
+            limit=100,
+            time_left=time_left,
+            page_param=AUDIT_PAGE_PARAM,
+        )
 
     def check_audit_access(self, params: dict[str, Any], *, time_left: Callable[[], float] | None = None) -> None:
         """One `GET /audit-events?limit=1`: raises SmartRecruitersAuthError if the key may not read the audit

@@ -7,7 +7,8 @@
   poll dies before it commits, the next run enqueues exactly these notifications again (same ids)
   before anything new, so a crash causes at most a re-send of the same notification, never a version
   under a new id.
-- `cursor`: where a poll that ran short of time stopped (page cursor and that poll's start).
+- `cursor`: where a poll that ran short of time stopped (page cursor and that poll's start); with
+  `includeDeleted`, also where it stopped in the audit log, or that the audit log was read whole.
 """
 
 from __future__ import annotations
@@ -33,8 +34,10 @@ class PendingNotification:
 
 @dataclass(frozen=True)
 class Cursor:
-    page_id: str
+    page_id: str | None  # the records' next page; None: the records are still to be read from the first
     run_start: datetime
+    audit_page_id: str | None = None  # the audit log's next page (includeDeleted), when it stopped there
+    audit_done: bool = False  # every audit page of this poll was read: the next run reads only records
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,14 @@ def encode_state(state: ResourceState) -> dict[str, Any]:
     if state.pending:
         item["pending"] = _pack_pending(state.pending)
     if state.cursor is not None:
-        item["cursor"] = {"pageId": state.cursor.page_id, "runStart": to_millis(state.cursor.run_start)}
+        cursor: dict[str, Any] = {"runStart": to_millis(state.cursor.run_start)}
+        if state.cursor.page_id is not None:
+            cursor["pageId"] = state.cursor.page_id
+        if state.cursor.audit_page_id is not None:
+            cursor["auditPageId"] = state.cursor.audit_page_id
+        if state.cursor.audit_done:
+            cursor["auditDone"] = True
+        item["cursor"] = cursor
     return item
 
 
@@ -136,9 +146,18 @@ def decode_state(item: dict[str, Any] | None) -> ResourceState:
         watermark=from_iso(watermark) if watermark else None,
         remembered=_unpack_versions(item.get("remembered")),
         pending=_unpack_pending(item.get("pending")),
-        cursor=Cursor(cursor["pageId"], from_millis(cursor["runStart"])) if cursor else None,
+        cursor=_cursor(cursor) if cursor else None,
         **counters,
         **texts,
+    )
+
+
+def _cursor(item: dict[str, Any]) -> Cursor:
+    return Cursor(
+        item.get("pageId"),
+        from_millis(item["runStart"]),
+        item.get("auditPageId"),
+        bool(item.get("auditDone", False)),
     )
 
 

@@ -158,19 +158,24 @@ class PollService:
         log = {"instance_id": instance.id, "resource": config.name}
         try:
             remembered = frozenset(v for v in state.remembered if v not in _pending_versions(state))
-            deletions = self._read_deletions(config, lower, run_start, client, remaining_ms, remembered)
-            changes, pages, next_page, stopped = self._read(
-                config,
-                watermark,
-                lower,
-                state.cursor,
-                client,
-                remaining_ms,
-                poll_start=run_start,
-                remembered=remembered,
-                # The first poll never emits a version from before the instance existed, whatever the filter.
-                filter_lower=config.filter_by_updated_date or state.watermark is None,
+            deletions, audit_next, stopped = self._read_deletions(
+                config, lower, run_start, state.cursor, client, remaining_ms, remembered
             )
+            if audit_next is not None:  # stopped in the audit log for time: the records wait for the next run
+                changes, pages, next_page = ChangeSet(), 0, state.cursor.page_id if state.cursor else None
+            else:
+                changes, pages, next_page, stopped = self._read(
+                    config,
+                    watermark,
+                    lower,
+                    state.cursor,
+                    client,
+                    remaining_ms,
+                    poll_start=run_start,
+                    remembered=remembered,
+                    # The first poll never emits a version from before the instance existed, whatever the filter.
+                    filter_lower=config.filter_by_updated_date or state.watermark is None,
+                )
             events = in_date_order(changes.events, deletions.events) if deletions.read else changes.events
             planned, fresh = self._plan(instance, config.name, state.pending, events, started)
             if fresh:
@@ -201,8 +206,9 @@ class PollService:
 
         emitted_events = [e for n in to_send for e in n.events]
         emitted = {e.version: e.updated_ms for e in emitted_events}
-        complete = next_page is None
-        cursor = None if next_page is None else Cursor(next_page, run_start)
+        complete = next_page is None and audit_next is None
+        audit_done = config.include_deleted and audit_next is None
+        cursor = None if complete else Cursor(next_page, run_start, audit_next, audit_done)
         new_watermark = after_poll(state.watermark, run_start, complete=complete)
         keep_after = lower if new_watermark is None else lower_bound(new_watermark, config.poll_delay_seconds)
         committed = state.with_changes(
@@ -257,28 +263,47 @@ class PollService:
         config: ResourceConfig,
         lower: datetime,
         upper: datetime,
+        cursor: Cursor | None,
         client: Any,
         remaining_ms: Callable[[], int],
         remembered: frozenset[bytes],
-    ) -> DeletionSet:
-        """With `includeDeleted`: every page of the audit log's deletions dated in (lower, upper], the same
-        window as the records (upper is the poll's start, kept by a cursor across runs), as DELETED events.
+    ) -> tuple[DeletionSet, str | None, SmartRecruitersOutOfTime | None]:
+        """With `includeDeleted`: the audit log's deletions dated in (lower, upper], the records' window (upper
+        is the poll's start, kept by the cursor across runs), as DELETED events — read before the records,
+        every page from the first or from the cursor's, unless a previous run of this poll read them all.
 
-        Read whole on every run of a poll, before the records: the window is small (deletions only), and a
-        run that resumes a crashed plan finds the planned deletions again (domain/poller_state.py). A page
-        that cannot be read fails the resource's poll; its watermark stays, and the next poll reads again.
+        Returns (the deletions, the audit page to resume from if time ran short, the error that stopped it).
+        Time runs short as for the records (`_read`): between pages, or a failing page whose retry would not
+        fit; pages read before are kept and the next run resumes there, under the same start. A run that
+        resumes a crashed plan reads from the same place as the crashed run and finds its deletions again.
+        A page that fails otherwise fails the resource's poll: its watermark stays, the next poll reads again.
         """
-        if not config.include_deleted:
-            return DeletionSet()
+        if not config.include_deleted or (cursor is not None and cursor.audit_done):
+            return DeletionSet(), None, None
+        page_id = cursor.audit_page_id if cursor is not None else None
+        pages = 0
+        stopped: SmartRecruitersOutOfTime | None = None
 
         def time_left() -> float:
             return (remaining_ms() - self._limits.min_remaining_ms_for_page) / 1000
 
         def audit_events() -> Iterator[dict[str, Any]]:
-            for page in client.iter_audit_events(audit_query(config.name, lower, upper), time_left=time_left):
-                yield from page.records
+            nonlocal page_id, pages, stopped
+            query = audit_query(config.name, lower, upper)
+            try:
+                for page in client.iter_audit_events(query, start_page_id=page_id, time_left=time_left):
+                    pages += 1
+                    page_id = page.next_page_id
+                    yield from page.records
+                    if page_id is None or remaining_ms() < self._limits.min_remaining_ms_for_page:
+                        return
+            except SmartRecruitersOutOfTime as error:
+                if pages == 0:
+                    raise
+                stopped = error  # page_id is the failing page's: the next run resumes there
 
-        return detect_deletions(audit_events(), config.name, lower=lower, upper=upper, remembered=remembered)
+        found = detect_deletions(audit_events(), config.name, lower=lower, upper=upper, remembered=remembered)
+        return found, page_id, stopped
 
     def _read(
         self,
