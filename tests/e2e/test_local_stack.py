@@ -120,3 +120,33 @@ def test_the_seeds_request_works_at_the_platforms_path(stack_factory) -> None:
     status, listed = request("GET", f"{stack.api_url}/elements/api-v2/instances", headers=stack.auth)
     assert status == 200 and [i["id"] for i in listed] == [instance["id"]]
     assert stack.stop() == 0
+
+
+def test_a_deletion_in_smartrecruiters_arrives_as_a_DELETED_event(stack_factory) -> None:
+    stack = stack_factory()
+
+    # Given an instance reading deletions, and a candidate it has delivered
+    body = instance_body(stack.receiver_url)
+    body["configuration"]["event.poller.configuration"]["candidates"]["includeDeleted"] = True
+    status, instance = request("POST", f"{stack.api_url}/instances", body, stack.auth)
+    assert status == 200, instance
+    _, candidate = request("POST", f"{stack.simulator_url}/_simulator/candidates", {"firstName": "Gone"})
+    time.sleep(0.1)
+    request("POST", f"{stack.api_url}/instances/{instance['id']}/events/poll", headers=stack.auth)
+    stack.wait_for(lambda: stack.received(), 30, "the CREATED notification")
+
+    # When the candidate is deleted in SmartRecruiters and the user polls now
+    status, audit = request("DELETE", f"{stack.simulator_url}/_simulator/candidates/{candidate['id']}")
+    assert status == 200 and audit["eventName"] == "CANDIDATE_DELETED"
+    time.sleep(0.1)
+    request("POST", f"{stack.api_url}/instances/{instance['id']}/events/poll", headers=stack.auth)
+
+    # Then the receiver gets a signed DELETED event for it, dated by the audit log
+    def deleted() -> list[dict]:
+        return [e for r in stack.received() for e in r["events"] if e["eventType"] == "DELETED"]
+
+    [event] = stack.wait_for(deleted, 30, "the DELETED notification")
+    assert (event["objectId"], event["date"]) == (candidate["id"], audit["eventDate"])
+    status, poller = request("GET", f"{stack.api_url}/instances/{instance['id']}/poller", headers=stack.auth)
+    assert status == 200 and poller["resources"][0]["deletionsRead"] == 1
+    assert stack.stop() == 0
