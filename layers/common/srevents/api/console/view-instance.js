@@ -22,7 +22,8 @@ function pollerRows(poller) {
         fmtTime(r.watermark),
         fmtTime(r.lastRunFinished || r.lastRunStarted),
         resultBadge(r.lastResult),
-        String(r.recordsRead ?? 0),
+        // includeDeleted: the audit events read too
+        String(r.recordsRead ?? 0) + (r.deletionsRead ? ` + ${r.deletionsRead} deletions` : ""),
         String(r.eventsEmitted ?? 0),
         r.lastError
           ? h("span", { class: "error-text" }, r.lastError, r.consecutiveFailures ? ` (${r.consecutiveFailures} in a row)` : "")
