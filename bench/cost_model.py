@@ -246,7 +246,12 @@ def model(
     memory = function_memory(template, w)
     ttl_days = float(template["Parameters"]["NotificationTtlDays"]["Default"])
     log_retention_days = float(template["Parameters"]["LogRetentionDays"]["Default"])
-    alarms = sum(1 for r in functions.values() if r["Type"] == "AWS::CloudWatch::Alarm")
+    # An alarm is priced per metric it reads (a metric-math alarm's metrics each count).
+    alarms = sum(
+        max(1, sum(1 for q in r["Properties"].get("Metrics", []) if "MetricStat" in q))
+        for r in functions.values()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+    )
     dashboards = sum(1 for r in functions.values() if r["Type"] == "AWS::CloudWatch::Dashboard")
 
     polls = instances * SECONDS_PER_MONTH / 60 / w.interval_minutes
