@@ -123,6 +123,9 @@ def test_the_dashboard_shows_each_functions_queues_tables_and_the_apis_basics() 
     for table in of_type("AWS::DynamoDB::Table"):
         for metric in ("ConsumedWriteCapacityUnits", "ConsumedReadCapacityUnits", "WriteThrottleEvents"):
             assert ("AWS/DynamoDB", metric, (("TableName", f"<{table}>"),)) in shown, (table, metric)
+    # what Scheduler did with this stack's schedules (a drop is a poll that never ran)
+    for metric in ("InvocationAttemptCount", "InvocationThrottleCount", "TargetErrorCount", "InvocationDroppedCount"):
+        assert ("AWS/Scheduler", metric, (("ScheduleGroup", "<PollerScheduleGroup>"),)) in shown, metric
     # the API stage's requests, errors and latency, by the names the 5xx alarm uses
     stage = (("ApiName", "<AWS::StackName>"), ("Stage", "v1"))
     for metric in ("Count", "4XXError", "5XXError", "Latency"):
