@@ -18,11 +18,15 @@ def _access_log_setting(template: dict[str, Any]) -> tuple[str, dict[str, Any], 
 def test_access_logs_are_one_json_line_per_request_carrying_the_id_error_bodies_carry() -> None:
     # Given the stage's access log format
     _, when_on, _ = _access_log_setting(load_template())
-    line = json.loads(when_on["Format"])  # a folded YAML string: one line, valid JSON
+    # A folded YAML string: one line of JSON once API Gateway puts a quoted string for messageString
+    line = json.loads(when_on["Format"].replace("$context.error.messageString", '"$context.error.messageString"'))
 
     # Then requestId is $context.requestId, the id api/errors.py puts in every error body
     assert line["requestId"] == "$context.requestId"
     assert {"status", "httpMethod", "resourcePath", "responseLatency", "integrationStatus"} <= set(line)
+    # every other variable is quoted in the format; only the one API Gateway quotes itself is not
+    assert '"$context.error.messageString"' not in when_on["Format"]
+    assert '$context.error.message"' not in when_on["Format"]
     # and nothing that can hold a secret: no header, no query string, no body
     variables = " ".join(line.values())
     for leaky in ("header", "querystring", "requestOverride", "authorizer", "$input"):
