@@ -88,9 +88,9 @@ class Workload:
     access_log_bytes: float = 450  # one API access log line (template.yaml's format)
     custom_metrics: int = 15  # Powertools EMF metric names, one dimension (service): what the dashboard shows
     # Envelope encryption (adapters/secrets.py): a container decrypts each data key it meets once and keeps up to
-    # SecretBox's bound of them; the API seals with one data key per container per hour.
+    # SecretBox's bound of them; the API seals with one data key per container per DATA_KEY_SECONDS (a day).
     seals_per_instance_year: float = 2.0  # the instance's creation and one change of its secrets
-    data_keys: int = 0  # data keys the instances' secrets are sealed under; 0: one per hour with a seal, over a year
+    data_keys: int = 0  # data keys the instances' secrets are sealed under; 0: one per sealing period with a seal, a year
     container_hours: float = 2.0  # how long Lambda keeps an execution environment before replacing it
     containers_per_concurrent: float = 2.0  # environments kept warm per mean concurrent execution (bursts)
     open_data_keys: int = 0  # plaintext data keys a container keeps; 0: SecretBox's bound (max_entries)
@@ -198,12 +198,16 @@ def _open_data_keys_bound() -> int:
 
 
 def data_keys(instances: int, w: Workload) -> float:
-    """Data keys the instances' secrets are sealed under: one per hour in which some instance was sealed
-    (one API container: the API's concurrency is a fraction of one at this use), over a year of seals."""
+    """Data keys the instances' secrets are sealed under: one per sealing period (the code's DATA_KEY_SECONDS) in
+    which some instance was sealed (one API container: the API's concurrency is a fraction of one at this use),
+    over a year of seals."""
     if w.data_keys:
         return float(w.data_keys)
+    from srevents.adapters.secrets import DATA_KEY_SECONDS
+
+    periods = HOURS_PER_YEAR * 3600 / DATA_KEY_SECONDS
     seals = instances * w.seals_per_instance_year
-    return HOURS_PER_YEAR * (1 - math.exp(-seals / HOURS_PER_YEAR))
+    return periods * (1 - math.exp(-seals / periods))
 
 
 def kms_decrypts(opens: float, concurrency: float, keys: float, bound: int, w: Workload) -> float:
@@ -310,7 +314,7 @@ def model(
     sqs_requests = sqs_send_requests + sqs_consume + sqs_idle + sqs_retry
     # KMS. Before envelope encryption: a Decrypt per poll and per delivery invocation (a cache of 5 minutes
     # and polls 15 minutes apart). Now: per data key per container (kms_decrypts), and the API's
-    # GenerateDataKey, at most one per hour with a seal.
+    # GenerateDataKey, at most one per sealing period with a seal.
     kms_before = polls + deliver_invocations
     keys = data_keys(instances, w)
     bound = w.open_data_keys or _open_data_keys_bound()
@@ -448,7 +452,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{workload.api_calls_per_instance_month:g} API calls per instance per month; memory (MB) "
         + ", ".join(f"{name} {mb}" for name, mb in function_memory(template, workload).items())
         + f"; secrets sealed {workload.seals_per_instance_year:g} times per instance per year, "
-        + (f"{workload.data_keys:,} data keys" if workload.data_keys else "one data key per hour with a seal")
+        + (f"{workload.data_keys:,} data keys" if workload.data_keys else "one data key per sealing period with a seal")
         + f", a container kept {workload.container_hours:g} h, {workload.containers_per_concurrent:g} kept per"
         f" concurrent execution, {workload.open_data_keys or _open_data_keys_bound():,} data keys open per"
         " container."

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from bench.cost_model import SECONDS_PER_MONTH, Workload, _open_data_keys_bound, data_keys, kms_decrypts
-from srevents.adapters.secrets import SecretBox
+from srevents.adapters.secrets import DATA_KEY_SECONDS, SecretBox
 
 WORKLOAD = Workload(container_hours=2.0, containers_per_concurrent=2.0)
 STARTS_PER_CONTAINER = SECONDS_PER_MONTH / 3600 / 2.0  # a month of containers replaced every 2 hours
@@ -43,9 +43,10 @@ def test_never_more_decrypts_than_openings() -> None:
         assert kms_decrypts(1000.0, 50, keys=keys, bound=1024, w=WORKLOAD) <= 1000.0
 
 
-def test_data_keys_are_one_per_hour_with_a_seal_over_a_year() -> None:
-    # A few seals a year: about one key each; many: every hour of the year has its key
-    assert data_keys(100, Workload(seals_per_instance_year=1.0)) == pytest.approx(100, rel=0.01)
-    assert data_keys(1_000_000, Workload(seals_per_instance_year=1.0)) == pytest.approx(365 * 24)
+def test_data_keys_are_one_per_sealing_period_with_a_seal_over_a_year() -> None:
+    # A few seals a year: about one key each; many: every sealing period (a day) of the year has its key
+    assert DATA_KEY_SECONDS == 86_400
+    assert data_keys(10, Workload(seals_per_instance_year=1.0)) == pytest.approx(10, rel=0.02)
+    assert data_keys(1_000_000, Workload(seals_per_instance_year=1.0)) == pytest.approx(365)
     assert data_keys(1_000_000, Workload(data_keys=7)) == 7
     assert math.isclose(data_keys(0, Workload()), 0.0)
