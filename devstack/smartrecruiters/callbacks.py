@@ -113,7 +113,6 @@ class Callback:
 @dataclass
 class _Lane:
     queue: deque[Callback] = field(default_factory=deque)
-    busy: bool = False
     stopped: bool = False
 
 
@@ -171,9 +170,7 @@ class CallbackSender:
     def wait_idle(self, timeout: float) -> bool:
         """Waits until every queued callback has been delivered or given up; False if `timeout` ran out first."""
         with self._lock:
-            return self._lock.wait_for(
-                lambda: all(not lane.queue and not lane.busy for lane in self._lanes.values()), timeout
-            )
+            return self._lock.wait_for(lambda: not self._lanes, timeout)  # a lane ends when its queue is empty
 
     def log(self) -> list[dict[str, Any]]:
         """Every attempt (and dropped callback), oldest first."""
@@ -186,26 +183,28 @@ class CallbackSender:
 
     # --- the lane's thread ----------------------------------------------------------------------
     def _run(self, subscription_id: str, lane: _Lane) -> None:
+        """Sends the lane's callbacks until its queue is empty; then the lane is removed (a new one starts
+        with the next callback), so an idle subscription holds no thread."""
         while True:
-            callback = self._next(lane, None)
-            if callback is None:
-                return
+            with self._lock:
+                if lane.stopped or not lane.queue:
+                    if self._lanes.get(subscription_id) is lane:
+                        del self._lanes[subscription_id]
+                    self._lock.notify_all()
+                    return
+                callback = lane.queue.popleft()
             if "reorder" in callback.faults:
                 swapped = self._next(lane, self.timings.reorder_wait)
                 if swapped is not None:
                     self._process(lane, swapped)
             self._process(lane, callback)
-            with self._lock:
-                lane.busy = False
-                self._lock.notify_all()
 
-    def _next(self, lane: _Lane, timeout: float | None) -> Callback | None:
-        """The lane's next callback (marking the lane busy); None when stopped or `timeout` passes."""
+    def _next(self, lane: _Lane, timeout: float) -> Callback | None:
+        """The lane's next callback, waiting up to `timeout` for one; None when stopped or none came."""
         with self._lock:
             self._lock.wait_for(lambda: lane.stopped or bool(lane.queue), timeout)
             if lane.stopped or not lane.queue:
                 return None
-            lane.busy = True
             return lane.queue.popleft()
 
     def _wait(self, lane: _Lane, seconds: float) -> bool:
@@ -215,7 +214,11 @@ class CallbackSender:
 
     def _process(self, lane: _Lane, callback: Callback) -> None:
         if "drop" in callback.faults:
-            self._record(callback, "", 0, Answer(None, {}), "dropped", {}, duplicate=False)
+            try:
+                url = self._subscriptions.get(None, callback.subscription_id).callback_url
+            except WebhookError:
+                return
+            self._record(callback, url, 0, Answer(None, {}), "dropped", {}, duplicate=False)
             return
         delay = callback.faults.get("delay")
         if delay is not None and not self._wait(lane, delay.seconds):
