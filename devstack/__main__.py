@@ -160,7 +160,10 @@ def main(argv: list[str] | None = None) -> int:
             sr_url = args.smartrecruiters_url.rstrip("/")
             say("smartrecruiters", f"polling {sr_url}")
         else:
-            store = SimulatorStore()
+            from devstack.smartrecruiters.callbacks import WebhookTimings
+
+            # Webhook callback retries wait as the pipeline's own retries do: --time-scale times shorter.
+            store = SimulatorStore(webhook_timings=WebhookTimings().scaled(args.time_scale))
             store.add_api_key(DEMO_API_KEY)
             simulator = SimulatorServer(store, port=args.simulator_port).start()
             cleanups.append(simulator.stop)

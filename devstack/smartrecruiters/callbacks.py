@@ -6,7 +6,7 @@ the changes happened (a failing one is retried before the next is sent). A callb
 2xx answer within `callback_timeout` (the vendor expects a 202 within 5 s); otherwise it is retried
 after each of `retry_delays` (the vendor's cadence: 1, 3, 10, 45, 120 minutes ... up to 24 hours, ten
 retries), then given up. Every attempt is signed afresh (new timestamp) with the subscription's keys
-valid at that moment, and keeps its `event-id`. Timings scale (`WebhookTimings.scaled`), like the
+valid at that moment, and keeps its `event-id`. The waits scale (`WebhookTimings.scaled`) with the
 local stack's `--time-scale`. Faults (faults.CallbackFaults) are decided when a callback is queued.
 """
 
@@ -19,7 +19,7 @@ import secrets
 import threading
 import uuid
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -34,7 +34,9 @@ LOG_LIMIT = 10_000  # callback attempts kept for inspection (oldest dropped firs
 
 @dataclass(frozen=True)
 class WebhookTimings:
-    """Seconds. `scaled(n)` runs everything n times faster."""
+    """Seconds. `scaled(n)` makes the waits n times shorter (retry delays, the reorder wait), as the local
+    stack's `--time-scale` does for its own retries; the answer timeouts stay the vendor's real ones (a
+    receiver is not faster for being in a sped-up world), and tests that need them short set them."""
 
     callback_timeout: float = 5.0
     handshake_timeout: float = 20.0
@@ -44,11 +46,8 @@ class WebhookTimings:
     def scaled(self, factor: float) -> WebhookTimings:
         if factor <= 0:
             raise ValueError("the time scale must be positive")
-        return WebhookTimings(
-            self.callback_timeout / factor,
-            self.handshake_timeout / factor,
-            tuple(d / factor for d in self.retry_delays),
-            self.reorder_wait / factor,
+        return replace(
+            self, retry_delays=tuple(d / factor for d in self.retry_delays), reorder_wait=self.reorder_wait / factor
         )
 
 

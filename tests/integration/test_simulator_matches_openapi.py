@@ -375,7 +375,7 @@ class Exchange:
 
 
 def callback_operation(doc: dict[str, Any], event_name: str) -> dict[str, Any]:
-    """The `on...` callback of POST /subscriptions documenting `event_name` (job.status.updated → onJobStatusUpdated)."""
+    """The `on...` callback of POST /subscriptions for `event_name` (job.status.updated: onJobStatusUpdated)."""
     name = "on" + "".join(word.capitalize() for word in re.split(r"[.-]", event_name))
     callback = operation(doc, "/subscriptions", "post")["callbacks"][name]
     callback = resolve(doc, callback["$ref"]) if "$ref" in callback else callback

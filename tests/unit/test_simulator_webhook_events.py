@@ -7,6 +7,7 @@ import random
 
 import pytest
 
+from devstack.smartrecruiters.callbacks import WebhookTimings
 from devstack.smartrecruiters.faults import CallbackFaults
 from devstack.smartrecruiters.records import RecordChange
 from devstack.smartrecruiters.webhook_events import application_id, events_for
@@ -142,3 +143,15 @@ def test_a_fraction_hits_about_that_share_until_cleared() -> None:
 def test_bad_faults_are_refused(kind: str, arguments: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         CallbackFaults(random.Random(0)).add(kind, **arguments)  # type: ignore[arg-type]
+
+
+def test_scaling_shortens_the_waits_but_not_the_answer_timeouts() -> None:
+    timings = WebhookTimings()
+
+    fast = timings.scaled(60)
+
+    assert fast.retry_delays[:3] == (1.0, 3.0, 10.0)  # the vendor's 1, 3, 10 minutes, 60 times faster
+    assert len(fast.retry_delays) == 10  # the vendor's "up to 10 times"
+    assert (fast.callback_timeout, fast.handshake_timeout) == (5.0, 20.0)
+    with pytest.raises(ValueError):
+        timings.scaled(0)
