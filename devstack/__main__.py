@@ -162,8 +162,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             from devstack.smartrecruiters.callbacks import WebhookTimings
 
-            # Webhook callback retries wait as the pipeline's own retries do: --time-scale times shorter.
+            # Callback retries (1 min, 3 min, ...) run at the stack's time scale, as its schedules do.
             store = SimulatorStore(webhook_timings=WebhookTimings().scaled(args.time_scale))
+            cleanups.append(store.webhooks.close)
             store.add_api_key(DEMO_API_KEY)
             simulator = SimulatorServer(store, port=args.simulator_port).start()
             cleanups.append(simulator.stop)
