@@ -13,6 +13,7 @@ local stack's `--time-scale`. Faults (faults.CallbackFaults) are decided when a 
 from __future__ import annotations
 
 import base64
+import copy
 import http.client
 import itertools
 import secrets
@@ -174,7 +175,7 @@ class CallbackSender:
     def log(self) -> list[dict[str, Any]]:
         """Every attempt (and dropped callback), oldest first."""
         with self._lock:
-            return [dict(entry) for entry in self._log]
+            return copy.deepcopy(list(self._log))
 
     def reset_log(self) -> None:
         with self._lock:
