@@ -126,7 +126,8 @@ class ChangeMaker:
             self._tally.changed("candidates", record)
         elif roll < 0.7:
             gone = self.candidates.pop(self._rng.randrange(len(self.candidates)))
-            self._tally.deleted("candidates", self._store.delete_candidate(gone))
+            self._store.delete_candidate(gone)
+            self._tally.deleted("candidates", self._store.audit_events(gone)[-1])
         elif roll < 0.82 or not self.jobs:
             record = self._store.create_job(title=self._rng.choice(["Backend Engineer", "Recruiter", "Designer"]))
             self.jobs.append(record["id"])
@@ -138,7 +139,8 @@ class ChangeMaker:
             self._tally.changed("jobs", record)
         else:
             gone = self.jobs.pop(self._rng.randrange(len(self.jobs)))
-            self._tally.deleted("jobs", self._store.delete_job(gone))
+            self._store.delete_job(gone)
+            self._tally.deleted("jobs", self._store.audit_events(gone)[-1])
 
     def _run(self) -> None:
         while not self._stop.wait(self._every):

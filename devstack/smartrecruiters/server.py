@@ -19,7 +19,10 @@ from devstack.smartrecruiters.audit import audit_page, forbidden_message
 from devstack.smartrecruiters.faults import DROP_CONNECTION
 from devstack.smartrecruiters.listing import BadRequest, CursorCodec, list_page
 from devstack.smartrecruiters.ratelimit import RateLimited, RateLimiter
-from devstack.smartrecruiters.store import RESOURCES, SimulatorStore
+from devstack.smartrecruiters.store import AUDIT_SCOPE, RESOURCES, SimulatorStore
+from devstack.smartrecruiters.subscriptions import WebhookError
+from devstack.smartrecruiters.webhooks_api import WEBHOOKS_PREFIX
+from devstack.smartrecruiters.webhooks_api import handle as handle_webhooks
 
 log = logging.getLogger(__name__)
 
@@ -67,18 +70,20 @@ class _Handler(BaseHTTPRequestHandler):
     # --- the vendor API -------------------------------------------------------------------------
     def _api(self, method: str, path: str, params: dict[str, list[str]]) -> None:
         """Auth, then rate limits, then injected latency and faults, then the endpoint itself."""
-        self._discard_body()
+        body = self._read_body()
         key = self.headers.get("X-SmartToken")
         if key is None or not self.store.knows_key(key):
             self._api_error(path, 401, "UNAUTHORIZED", "Missing or invalid X-SmartToken", RateLimiter.idle_headers())
             return
         try:
             with self.store.limits.admit(key, path) as limit_headers:
-                self._admitted(method, path, params, limit_headers)
+                self._admitted(key, method, path, params, body, limit_headers)
         except RateLimited as limited:
             self._api_error(path, 429, "TOO_MANY_REQUESTS", f"Rate limit exceeded: {limited.reason}", limited.headers)
 
-    def _admitted(self, method: str, path: str, params: dict[str, list[str]], headers: dict[str, str]) -> None:
+    def _admitted(
+        self, key: str, method: str, path: str, params: dict[str, list[str]], body: bytes, headers: dict[str, str]
+    ) -> None:
         self.store.faults.delay(path)
         fault = self.store.faults.take(path)
         if fault is not None and fault.status == DROP_CONNECTION:
@@ -91,7 +96,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._api_error(path, fault.status, "INJECTED_FAULT", f"Injected failure ({fault.status})", headers)
             return
         if path == AUDIT_EVENTS_PATH and method == "GET":
-            self._audit_events(params, headers)
+            self._audit_events(key, params, headers)
+            return
+        if path.startswith(WEBHOOKS_PREFIX + "/"):
+            self._webhooks(key, method, path, params, body, headers)
             return
         resource = _API_PATHS.get(path)
         if resource is None:
@@ -110,8 +118,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.store.count(path, 200)
         self._send(200, page.body, headers)
 
-    def _audit_events(self, params: dict[str, list[str]], headers: dict[str, str]) -> None:
-        if not self.store.may_read_audit(self.headers.get("X-SmartToken", "")):
+    def _audit_events(self, key: str, params: dict[str, list[str]], headers: dict[str, str]) -> None:
+        if not self.store.key_allows(key, AUDIT_SCOPE):
             self._api_error(AUDIT_EVENTS_PATH, 403, "FORBIDDEN", forbidden_message(), headers)
             return
         try:
@@ -121,6 +129,20 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self.store.count(AUDIT_EVENTS_PATH, 200)
         self._send(200, page.body, headers)
+
+    def _webhooks(
+        self, key: str, method: str, path: str, params: dict[str, list[str]], body: bytes, headers: dict[str, str]
+    ) -> None:
+        try:
+            reply = handle_webhooks(self.store, self.codec, key, method, path, params, body)
+        except WebhookError as error:
+            self._api_error(path, error.status, error.code, error.message, headers)
+            return
+        except BadRequest as bad:
+            self._api_error(path, 400, bad.code, bad.message, headers)
+            return
+        self.store.count(path, reply.status)
+        self._send(reply.status, reply.body, {**headers, **reply.headers})
 
     @staticmethod
     def _next_link(path: str, params: dict[str, list[str]], next_page_id: str) -> str:
@@ -147,15 +169,10 @@ class _Handler(BaseHTTPRequestHandler):
         store = self.store
         match method, parts:
             case "POST", ["api-keys"]:
-                audit = _optional_bool(body, "auditEventsRead")
-                store.add_api_key(_required(body, "key", str), audit_events_read=audit is not False)
+                store.add_api_key(_required(body, "key", str), _scopes(body))
                 return 201, {}
             case "GET", ["audit-events"]:
                 return 200, {"content": store.audit_events()}
-            case "DELETE", ["candidates", record_id]:
-                return 200, store.delete_candidate(record_id, author_type=str(body.get("authorType", "USER")))
-            case "DELETE", ["jobs", record_id]:
-                return 200, store.delete_job(record_id)
             case "POST", ["candidates", record_id, "merge"]:
                 return 200, {"content": store.merge_candidates(record_id, _required(body, "into", str))}
             case "GET", [resource] if resource in RESOURCES:
@@ -168,6 +185,27 @@ class _Handler(BaseHTTPRequestHandler):
                 return 200, store.update_candidate(record_id, **_candidate_args(body))
             case "PATCH", [resource, record_id] if resource in RESOURCES:
                 return 200, getattr(store, f"update_{resource[:-1]}")(record_id, **body)
+            case "DELETE", [("candidates" | "jobs") as resource, record_id]:
+                return 200, getattr(store, f"delete_{resource[:-1]}")(record_id)
+            case "GET", ["webhooks", "subscriptions"]:
+                return 200, {"content": store.webhooks.overview()}
+            case "GET", ["webhooks", "callbacks"]:
+                return 200, {"content": store.webhooks.callbacks()}
+            case "DELETE", ["webhooks", "callbacks"]:
+                store.webhooks.sender.reset_log()
+                return 200, {}
+            case "POST", ["webhooks", "faults"]:
+                store.fail_callbacks(
+                    _required(body, "kind", str),
+                    count=None if body.get("count") is None else int(body["count"]),
+                    fraction=None if body.get("fraction") is None else float(body["fraction"]),
+                    seconds=float(body.get("seconds", 0)),
+                    event_name=body.get("eventName"),
+                )
+                return 201, {}
+            case "DELETE", ["webhooks", "faults"]:
+                store.webhooks.faults.clear()
+                return 200, {}
             case "POST", ["faults"]:
                 store.fail_next(
                     int(body.get("count", 1)),
@@ -206,15 +244,16 @@ class _Handler(BaseHTTPRequestHandler):
             raise ValueError("the body must be a JSON object")
         return body
 
-    def _discard_body(self) -> None:
+    def _read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
+        return self.rfile.read(length) if length else b""
 
     def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(payload, separators=(",", ":")).encode()
+        """`payload` as JSON; None (a 204) sends no body."""
+        data = b"" if payload is None else json.dumps(payload, separators=(",", ":")).encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json;charset=UTF-8")
+        if payload is not None:
+            self.send_header("Content-Type", "application/json;charset=UTF-8")
         self.send_header("Content-Length", str(len(data)))
         for name, value in (headers or {}).items():
             self.send_header(name, value)
@@ -230,6 +269,14 @@ def _required(body: dict[str, Any], name: str, kind: type | tuple[type, ...]) ->
     if not isinstance(value, kind) or isinstance(value, bool):
         raise ValueError(f"{name} is required")
     return value
+
+
+def _scopes(body: dict[str, Any]) -> list[str] | None:
+    """`scopes`: the key's permissions (the vendor's scope names), e.g. without `audit_events_read`."""
+    scopes = body.get("scopes")
+    if scopes is not None and (not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes)):
+        raise ValueError("scopes must be a list of scope names")
+    return scopes
 
 
 def _optional_bool(body: dict[str, Any], name: str) -> bool | None:

@@ -136,7 +136,8 @@ def test_a_deletion_in_smartrecruiters_arrives_as_a_DELETED_event(stack_factory)
     stack.wait_for(lambda: stack.received(), 30, "the CREATED notification")
 
     # When the candidate is deleted in SmartRecruiters and the user polls now
-    status, audit = request("DELETE", f"{stack.simulator_url}/_simulator/candidates/{candidate['id']}")
+    status, _ = request("DELETE", f"{stack.simulator_url}/_simulator/candidates/{candidate['id']}")
+    [audit] = request("GET", f"{stack.simulator_url}/_simulator/audit-events")[1]["content"]
     assert status == 200 and audit["eventName"] == "CANDIDATE_DELETED"
     time.sleep(0.1)
     request("POST", f"{stack.api_url}/instances/{instance['id']}/events/poll", headers=stack.auth)

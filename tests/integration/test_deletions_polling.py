@@ -53,9 +53,11 @@ def test_records_deleted_between_polls_become_DELETED_events_with_the_audit_even
 
     # When two of them are deleted and the next poll runs
     harness.clock.advance(30)
-    first = harness.store.delete_candidate(candidates[0]["id"])
+    harness.store.delete_candidate(candidates[0]["id"])
+    [first] = harness.store.audit_events(candidates[0]["id"])
     harness.clock.advance(2)
-    second = harness.store.delete_candidate(candidates[2]["id"], author_type="SYSTEM")
+    harness.store.delete_candidate(candidates[2]["id"], author_type="SYSTEM")
+    [second] = harness.store.audit_events(candidates[2]["id"])
     harness.clock.advance(60)
     outcome = harness.poll(instance)
 
@@ -211,7 +213,8 @@ def test_jobs_read_JOB_DELETED_and_candidates_do_not_see_it(harness: PollHarness
     harness.poll(instance)
     harness.drain()
     harness.clock.advance(10)
-    audit = harness.store.delete_job(job["id"])
+    harness.store.delete_job(job["id"])
+    [audit] = harness.store.audit_events(job["id"])
     harness.clock.advance(60)
 
     harness.poll(instance)
@@ -330,7 +333,7 @@ def test_an_audit_page_that_keeps_failing_fails_the_poll_and_the_next_poll_sends
 @pytest.fixture
 def api_on_simulator(harness: PollHarness) -> ApiClient:
     """The API function, its environment from the harness (SMARTRECRUITERS_BASE_URL is the simulator)."""
-    harness.store.add_api_key(NO_AUDIT_KEY, audit_events_read=False)
+    harness.store.add_api_key(NO_AUDIT_KEY, scopes=["candidates_read", "jobs_read"])  # no audit_events_read
     return ApiClient.load(harness.resources)
 
 

@@ -234,7 +234,8 @@ class World:
         deletions = []
         for candidate_id in candidate_ids:
             self.clock.advance(gap)
-            deletions.append(self.store.delete_candidate(candidate_id))
+            self.store.delete_candidate(candidate_id)
+            deletions.extend(self.store.audit_events(candidate_id))
         for audit in deletions:
             self.ledger.record("candidates", {"id": audit["entityId"], "updatedOn": audit["eventDate"]})
         return deletions
