@@ -79,7 +79,7 @@ def test_receiver_down_past_the_last_retry_dead_letters_then_the_retry_route_del
     # Then the first notification failed for good: FAILED, in the dead-letter queue, every attempt logged
     listed = world.api.get(f"/instances/{instance}/events", auth=world.credentials, query="status=FAILED")
     assert listed.status == 200
-    [failed] = listed.body["events"]
+    [failed] = listed.body
     assert failed["attemptCount"] == MAX_ATTEMPTS
     dead = world.sqs.receive_message(
         QueueUrl=world.resources.refs["NotificationDeadLetterQueue"], MessageAttributeNames=["All"]
@@ -105,7 +105,7 @@ def test_receiver_down_past_the_last_retry_dead_letters_then_the_retry_route_del
     world.settle()
     tally = world.tally()
     assert FAILED not in {
-        e["status"] for e in world.api.get(f"/instances/{instance}/events", auth=world.credentials).body["events"]
+        e["status"] for e in world.api.get(f"/instances/{instance}/events", auth=world.credentials).body
     }
     report(
         section="receiver",

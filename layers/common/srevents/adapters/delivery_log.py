@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -194,40 +192,41 @@ class DeliveryLog:
         )
 
     def page(
-        self, instance_id: int, *, limit: int, cursor: str | None, status: str | None = None
+        self, instance_id: int, *, limit: int, after: str | None, status: str | None = None
     ) -> tuple[list[LoggedNotification], str | None]:
-        """Newest first (ids start with the newest event's time). The cursor is opaque to callers."""
+        """Newest first (ids start with the newest event's time): up to `limit` notifications after the one
+        named `after`, and the id the next page starts after (None on the last page). With `status`, the query
+        reads on until the page is full, at most MAX_PAGE_READS queries: a page may then be short (even
+        empty) with a next page to read."""
         kwargs: dict[str, Any] = {
             "TableName": self._table,
             "KeyConditionExpression": "instanceId = :i",
             "ExpressionAttributeValues": {":i": {"N": str(instance_id)}},
             "ScanIndexForward": False,
-            "Limit": limit,
+            "Limit": limit + 1,  # one more than the page: whether another page follows is then known
         }
         if status:
             kwargs["FilterExpression"] = "#s = :status"
             kwargs["ExpressionAttributeNames"] = {"#s": "status"}
             kwargs["ExpressionAttributeValues"][":status"] = {"S": status}
-        if cursor:
-            kwargs["ExclusiveStartKey"] = _key(instance_id, decode_cursor(cursor))
-        response = self._client.query(**kwargs)
-        items = [_from_item(raw) for raw in response.get("Items", [])]
-        last = response.get("LastEvaluatedKey")
-        return items, encode_cursor(last["notificationId"]["S"]) if last else None
+        start = _key(instance_id, after) if after else None
+        found: list[LoggedNotification] = []
+        for _ in range(MAX_PAGE_READS):
+            if start:
+                kwargs["ExclusiveStartKey"] = start
+            response = self._client.query(**kwargs)
+            found.extend(_from_item(raw) for raw in response.get("Items", []))
+            start = response.get("LastEvaluatedKey")
+            if len(found) > limit or not start:
+                break
+        if len(found) > limit:
+            return found[:limit], found[limit - 1].notification_id
+        if start and found:  # the reads ran out before the page filled: go on from the last one read
+            return found, found[-1].notification_id
+        if start:  # nothing matched in MAX_PAGE_READS reads: go on from where the reads stopped
+            return found, start["notificationId"]["S"]
+        return found, None
 
 
-def encode_cursor(notification_id: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"n": notification_id}).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> str:
-    from srevents.errors import ValidationError
-
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        value = json.loads(base64.urlsafe_b64decode(padded.encode()))["n"]
-    except (ValueError, KeyError, TypeError):
-        raise ValidationError("cursor", "is not a cursor this API returned") from None
-    if not isinstance(value, str) or len(value) > 64:
-        raise ValidationError("cursor", "is not a cursor this API returned")
-    return value
+MAX_PAGE_READS = 10
+"""Queries one page of a filtered listing may take (each reads up to limit + 1 entries, or 1 MB)."""

@@ -32,11 +32,15 @@ class EventsService:
         self._log = log
         self._attempts = attempts
 
-    def list(self, instance: Instance, *, limit: int, cursor: str | None, status: str | None) -> dict[str, Any]:
+    def list(
+        self, instance: Instance, *, page_size: int, after: str | None, status: str | None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """A page of the instance's notifications, newest first, and the id the next page starts after (None on
+        the last page)."""
         if status is not None and status not in STATUSES:
             raise ValidationError("status", f"must be one of {', '.join(STATUSES)}, got {status[:20]!r}")
-        items, next_cursor = self._log.page(instance.id, limit=limit, cursor=cursor, status=status)
-        return {"events": [_summary(i) for i in items], "nextCursor": next_cursor}
+        items, next_after = self._log.page(instance.id, limit=page_size, after=after, status=status)
+        return [_summary(i) for i in items], next_after
 
     def get(self, instance: Instance, notification_id: str) -> dict[str, Any]:
         logged = self._log.get(instance.id, notification_id)
