@@ -34,12 +34,13 @@ def test_list_get_and_retry_through_the_api(pipeline: Pipeline) -> None:
     token = first_page.headers[NEXT_PAGE]
     second_page = api.get(f"/instances/{instance}/events", auth=auth, query=f"limit=2&cursor={token}")
 
-    # Then they come newest first, each with its status, and the last page names no next one
+    # Then they come newest first, each with its status (the two behind the failed one QUEUED: push paused), and
+    # the last page names no next one
     assert first_page.status == 200, first_page.text
     assert NEXT_PAGE not in second_page.headers
     listed = first_page.body + second_page.body
     assert [e["id"] for e in listed] == sorted((e["id"] for e in listed), reverse=True)
-    assert [e["status"] for e in listed] == ["DELIVERED", "DELIVERED", "FAILED"]
+    assert [e["status"] for e in listed] == ["QUEUED", "QUEUED", "FAILED"]
     failed = listed[-1]
     assert failed["attemptCount"] == MAX_ATTEMPTS and failed["lastStatusCode"] == 500
 

@@ -1,4 +1,10 @@
-"""The delivery log: each notification's status, body and every attempt, kept for a while (TTL)."""
+"""The delivery log: each notification's status, body and every attempt, kept for a while (TTL).
+
+Beside an instance's entries (sort key: the notification id) live its **parking marks** (sort key
+`~parked#<order>#<notification id>`, after every id): one per notification parked for redelivery (`QUEUED`, or
+`FAILED` after its last retry), in the order they were parked, which is the order they were produced. A
+redelivery reads them in that order with a strongly consistent query; listings leave them out.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from srevents.adapters.dynamo import BatchRead, decode, encode_value
+from srevents.adapters.dynamo import BatchRead, decode, encode_value, read_together
 from srevents.clock import iso_millis
-from srevents.domain.delivery_status import DELIVERED, FAILED, GONE, PENDING
+from srevents.domain.delivery_status import DELIVERED, FAILED, GONE, PENDING, QUEUED
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,8 @@ class LoggedNotification:
             return self.generation >= generation
         if self.status == FAILED:
             return self.dead_lettered_generation >= generation
+        if self.status == QUEUED:  # parked: a redelivery sends it
+            return self.generation >= generation
         return False
 
     @property
@@ -83,6 +91,21 @@ class LoggedNotification:
 _SUMMARY = (
     "instanceId, notificationId, #s, generation, deliveredGeneration, deadLetteredGeneration, attempts, nextAttemptAt"
 )
+
+
+PARKED = "~parked#"
+"""Sort-key prefix of the parking marks: `~` sorts after every notification id (lower-case hex and dashes)."""
+
+
+@dataclass(frozen=True)
+class ParkingMark:
+    instance_id: int
+    notification_id: str
+    sort_key: str
+
+
+MAX_PAGE_READS = 10
+"""Queries one page of a filtered listing may take (each reads up to limit + 1 entries, or 1 MB)."""
 
 
 def _key(instance_id: int, notification_id: str) -> dict[str, Any]:
@@ -200,8 +223,8 @@ class DeliveryLog:
         empty) with a next page to read."""
         kwargs: dict[str, Any] = {
             "TableName": self._table,
-            "KeyConditionExpression": "instanceId = :i",
-            "ExpressionAttributeValues": {":i": {"N": str(instance_id)}},
+            "KeyConditionExpression": "instanceId = :i AND notificationId < :marks",
+            "ExpressionAttributeValues": {":i": {"N": str(instance_id)}, ":marks": {"S": PARKED}},
             "ScanIndexForward": False,
             "Limit": limit + 1,  # one more than the page: whether another page follows is then known
         }
@@ -227,6 +250,46 @@ class DeliveryLog:
             return found, start["notificationId"]["S"]
         return found, None
 
+    # -- parking marks ----------------------------------------------------------------------------
+    def park(self, instance_id: int, notification_id: str, order_ms: int, now: datetime) -> None:
+        """Mark a notification parked for redelivery, at `order_ms` in its instance's order (written before its
+        status, so no parked notification lacks a mark). A notification marked twice is still sent once: the
+        redelivery reads its status first."""
+        self._client.put_item(
+            TableName=self._table,
+            Item={
+                **_key(instance_id, f"{PARKED}{order_ms:015d}#{notification_id}"),
+                "parkedId": {"S": notification_id},
+                "expiresAt": {"N": str(int(now.timestamp()) + self._ttl_seconds)},
+            },
+        )
 
-MAX_PAGE_READS = 10
-"""Queries one page of a filtered listing may take (each reads up to limit + 1 entries, or 1 MB)."""
+    def parked(self, instance_id: int, *, after: str | None = None, limit: int = 25) -> list[ParkingMark]:
+        """The instance's parking marks in order (strongly consistent), from after the mark `after`."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "instanceId = :i AND begins_with(notificationId, :marks)",
+            "ExpressionAttributeValues": {":i": {"N": str(instance_id)}, ":marks": {"S": PARKED}},
+            "ConsistentRead": True,
+            "Limit": limit,
+        }
+        if after:
+            kwargs["ExclusiveStartKey"] = _key(instance_id, after)
+        items = self._client.query(**kwargs).get("Items", [])
+        return [ParkingMark(instance_id, i["parkedId"]["S"], i["notificationId"]["S"]) for i in items]
+
+    def unpark(self, mark: ParkingMark) -> None:
+        self._client.delete_item(TableName=self._table, Key=_key(mark.instance_id, mark.sort_key))
+
+    def read_parked(self, marks: list[ParkingMark]) -> dict[str, LoggedNotification]:
+        """The marked notifications' entries with their bodies (strongly consistent), by notification id."""
+        if not marks:
+            return {}
+        keys = [(m.instance_id, m.notification_id) for m in marks]
+
+        def parse(items: list[dict[str, Any]]) -> dict[str, LoggedNotification]:
+            return {logged.notification_id: logged for logged in map(_from_item, items)}
+
+        unique = [_key(i, n) for i, n in dict.fromkeys(keys)]
+        [found] = read_together(BatchRead(self._client, self._table, unique, parse))
+        return found  # type: ignore[no-any-return]

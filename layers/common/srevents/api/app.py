@@ -155,6 +155,12 @@ def create_app(services: ApiServices) -> APIGatewayRestResolver:
         headers = {request.NEXT_PAGE_HEADER: request.notifications_page_token(after)} if after is not None else None
         return json_response(200, page, headers)
 
+    @app.post("/instances/<instance_id>/events/redeliver")
+    def redeliver(instance_id: str) -> Response:
+        instance = services.instances.owned(caller(), request.instance_id(instance_id))
+        raw = app.current_event.body
+        return json_response(202, services.events.redeliver(instance, body() if raw and raw.strip() else {}))
+
     @app.get("/instances/<instance_id>/events/<event_id>")
     def get_event(instance_id: str, event_id: str) -> Response:
         instance = services.instances.owned(caller(), request.instance_id(instance_id))

@@ -187,6 +187,18 @@ ROUTES: dict[str, dict[str, Any]] = {
             parameters=[_ID, _EVENT_ID],
         )
     },
+    "/instances/{id}/events/redeliver": {
+        "post": _op(
+            "Resume push and send the parked notifications (QUEUED after push paused, FAILED after their last retry) "
+            "again, in the order they were produced; an empty body redelivers both",
+            {**_ok({"type": "object"}, "Redelivery started", "202"), **_errors("400", "401", "404", "409", "413")},
+            parameters=[_ID],
+            requestBody={
+                "required": False,
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RedeliverRequest"}}},
+            },
+        )
+    },
     "/instances/{id}/events/{eventId}/retry": {
         "post": _op(
             "Deliver the notification again now (also from FAILED)",
@@ -238,6 +250,23 @@ SCHEMAS: dict[str, Any] = {
             "nextAttemptAt": {"type": ["string", "null"]},
         },
     },
+    "RedeliverRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "status": {
+                "type": "array",
+                "items": {"type": "string", "enum": ["QUEUED", "FAILED"]},
+                "minItems": 1,
+                "description": "which parked notifications to send (default both)",
+            },
+            "since": {
+                "type": "string",
+                "format": "date-time",
+                "description": "only notifications first logged at or after this instant",
+            },
+        },
+    },
     "ReplayRequest": {
         "type": "object",
         "required": ["since"],
@@ -252,6 +281,9 @@ SCHEMAS: dict[str, Any] = {
             "instanceId": {"type": "integer"},
             "pollInProgress": {"type": "boolean"},
             "notificationsSuspended": {"type": "boolean"},
+            "pushPaused": {"type": "boolean"},
+            "pushPausedReason": {"type": ["string", "null"]},
+            "redelivery": {"type": ["object", "null"]},
             "resources": {"type": "array", "items": {"type": "object"}},
         },
     },
@@ -327,6 +359,12 @@ SCHEMAS: dict[str, Any] = {
             "valid": {"type": "boolean"},
             "notificationsSuspended": {"type": "boolean"},
             "notificationsSuspendedReason": {"type": "string"},
+            "pushPaused": {
+                "type": "boolean",
+                "description": "a notification failed its last retry: later ones are QUEUED until a redelivery, "
+                "enabling the instance or a new callback URL",
+            },
+            "pushPausedReason": {"type": "string"},
             "configuration": {"type": "object", "description": "secrets are masked as ********"},
         },
     },

@@ -1,14 +1,20 @@
-"""An instance's notifications as the API shows them: newest first, with their delivery status."""
+"""An instance's notifications as the API shows them (newest first, with their delivery status), the retry of
+one, and the redelivery of those parked (docs/DESIGN.md §7, "Failure policy")."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from srevents.adapters import notification_message
 from srevents.adapters.delivery_log import DeliveryLog, LoggedNotification
+from srevents.adapters.instances_store import InstancesStore
+from srevents.adapters.notification_queue import NotificationQueue
+from srevents.clock import Clock
 from srevents.domain.delivery_status import PENDING, RETRYING, STATUSES
+from srevents.domain.failure_policy import redelivery_request
 from srevents.domain.instance import Instance
-from srevents.errors import NotFound, ValidationError
+from srevents.errors import Conflict, NotFound, ValidationError
 from srevents.services.callback_attempts import CallbackAttempts
 
 
@@ -28,9 +34,20 @@ def _summary(logged: LoggedNotification) -> dict[str, Any]:
 
 
 class EventsService:
-    def __init__(self, *, log: DeliveryLog, attempts: CallbackAttempts) -> None:
+    def __init__(
+        self,
+        *,
+        log: DeliveryLog,
+        attempts: CallbackAttempts,
+        instances: InstancesStore,
+        queue: NotificationQueue,
+        clock: Clock,
+    ) -> None:
         self._log = log
         self._attempts = attempts
+        self._instances = instances
+        self._queue = queue
+        self._clock = clock
 
     def list(
         self, instance: Instance, *, page_size: int, after: str | None, status: str | None
@@ -54,3 +71,25 @@ class EventsService:
 
     def retry(self, instance: Instance, notification_id: str) -> dict[str, Any]:
         return self._attempts.retry_now(instance, notification_id)
+
+    def redeliver(self, instance: Instance, body: Any) -> dict[str, Any]:
+        """Resume push and send the parked notifications the body selects, in their original order.
+
+        The waking message goes into the instance's queue group first, then the instance records the
+        redelivery (a failure in between leaves a message that finds nothing to do)."""
+        redelivery = redelivery_request(body, self._clock.now())
+        if instance.disabled or not instance.events_enabled:
+            raise Conflict("the instance is disabled or its events are off: enable it first")
+        if instance.notifications_suspended:
+            raise Conflict("the callback answered 410 Gone: set a new callback URL or enable the instance first")
+        self._queue.send([notification_message.redelivery(instance.id, redelivery.requested_at)])
+        self._instances.replace(
+            instance.with_changes(redelivery=redelivery, push_paused=None, version=instance.version + 1),
+            expected_version=instance.version,
+        )
+        return {
+            "instanceId": instance.id,
+            "status": "redelivery started",
+            "redelivery": {"status": list(redelivery.statuses), "since": redelivery.since},
+            "requestedAt": redelivery.requested_at,
+        }
