@@ -150,10 +150,32 @@ export async function viewInstance({ params, isCurrent }) {
     "Poll now",
   );
 
+  const redeliver = h(
+    "button",
+    {
+      type: "button",
+      id: "redeliver",
+      title: "Resume push and send QUEUED and FAILED notifications again, in the order they were produced",
+      onclick: async () => {
+        redeliver.disabled = true;
+        try {
+          await api("POST", `instances/${id}/events/redeliver`, { status: ["QUEUED", "FAILED"] });
+          announceNext({ text: "Redelivery started: queued and failed notifications are sent again, in order." });
+          await rerender("#redeliver");
+        } catch (error) {
+          showError(error.message);
+          redeliver.disabled = false;
+        }
+      },
+    },
+    "Redeliver queued and failed",
+  );
+
   const actions = h(
     "div",
     { class: "toolbar" },
     pollNow,
+    redeliver,
     h(
       "button",
       {
