@@ -253,14 +253,16 @@ class DeliveryLog:
     # -- parking marks ----------------------------------------------------------------------------
     def park(self, instance_id: int, notification_id: str, order_ms: int, now: datetime) -> None:
         """Mark a notification parked for redelivery, at `order_ms` in its instance's order (written before its
-        status, so no parked notification lacks a mark). A notification marked twice is still sent once: the
-        redelivery reads its status first."""
+        status, so no parked notification lacks a mark). A notification marked twice (parked again after a
+        crash, or a replayed copy) is sent once: a redelivery sends at its first mark and drops the others."""
         self._client.put_item(
             TableName=self._table,
             Item={
                 **_key(instance_id, f"{PARKED}{order_ms:015d}#{notification_id}"),
                 "parkedId": {"S": notification_id},
-                "expiresAt": {"N": str(int(now.timestamp()) + self._ttl_seconds)},
+                # Twice the entry's time: a redelivery's writes keep the entry longer than it was parked, and a
+                # mark that outlives its entry is removed when a redelivery reaches it.
+                "expiresAt": {"N": str(int(now.timestamp()) + 2 * self._ttl_seconds)},
             },
         )
 

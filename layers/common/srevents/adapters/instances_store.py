@@ -179,12 +179,42 @@ class InstancesStore:
             instance_id, "SET notificationsSuspended = :r ADD version :one", {":r": encode_value(reason)}
         )
 
-    def pause_push(self, instance_id: int, reason: str) -> None:
-        """Pause push (a notification failed its last retry): later notifications are kept QUEUED. A redelivery
-        under way ends with it."""
-        self._update_existing(
-            instance_id, "SET pushPaused = :r REMOVE redelivery ADD version :one", {":r": encode_value(reason)}
-        )
+    def pause_push(self, instance_id: int, reason: str, seen_version: int) -> bool:
+        """Pause push (a notification failed its last retry): later notifications are kept QUEUED, and a
+        redelivery under way ends. Only if the instance is still as the caller read it (`seen_version`): a
+        customer who meanwhile asked for a redelivery, enabled it or changed its callback has resumed push,
+        and that stands. False when it was not paused."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=_key(instance_id),
+                UpdateExpression="SET pushPaused = :r REMOVE redelivery ADD version :one",
+                ConditionExpression="version = :seen",
+                ExpressionAttributeValues={
+                    ":r": encode_value(reason),
+                    ":seen": {"N": str(seen_version)},
+                    ":one": {"N": "1"},
+                },
+            )
+        except ClientError as error:
+            if is_conditional_failure(error):
+                return False
+            raise
+        return True
+
+    def save_redelivery_progress(self, instance_id: int, requested_at: str, after: str) -> None:
+        """Remember the last parking mark the redelivery asked for at `requested_at` got past."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=_key(instance_id),
+                UpdateExpression="SET redelivery.resumeAfter = :after",
+                ConditionExpression="redelivery.requestedAt = :at",
+                ExpressionAttributeValues={":after": {"S": after}, ":at": {"S": requested_at}},
+            )
+        except ClientError as error:
+            if not is_conditional_failure(error):
+                raise
 
     def finish_redelivery(self, instance_id: int, requested_at: str) -> None:
         """The redelivery asked for at `requested_at` sent everything it selected (a newer one stays)."""

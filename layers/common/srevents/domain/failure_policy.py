@@ -41,6 +41,8 @@ class Redelivery:
     statuses: tuple[str, ...]
     since: str | None
     requested_at: str
+    resume_after: str | None = None
+    """The last parking mark a previous invocation got past (the redelivery goes on after it)."""
 
     def selects(self, status: str, created_date: str | None) -> bool:
         if status not in self.statuses:
@@ -51,13 +53,16 @@ class Redelivery:
         item: dict[str, Any] = {"statuses": list(self.statuses), "requestedAt": self.requested_at}
         if self.since is not None:
             item["since"] = self.since
+        if self.resume_after is not None:
+            item["resumeAfter"] = self.resume_after
         return item
 
     @classmethod
     def from_item(cls, item: dict[str, Any] | None) -> Redelivery | None:
         if not item:
             return None
-        return cls(tuple(item.get("statuses", REDELIVERABLE)), item.get("since"), str(item["requestedAt"]))
+        statuses = tuple(item.get("statuses", REDELIVERABLE))
+        return cls(statuses, item.get("since"), str(item["requestedAt"]), item.get("resumeAfter"))
 
 
 def redelivery_request(body: Any, now: datetime) -> Redelivery:

@@ -71,6 +71,8 @@ ATTEMPT_MARGIN_SECONDS = 2.0
 HOLD_SECONDS = 900
 """How often a held notification (its instance disabled) is looked at again: delivered within 15 minutes of
 enabling. SQS's redrive (maxReceiveCount 1000) moves it to the dead-letter queue after ~10 days held."""
+MAX_REDELIVERIES_IN_A_ROW = 5
+"""Redeliveries one message runs before its own turn (a newer one replaces a running one)."""
 POLICY_SECONDS = 60.0
 """How long a container keeps an organization's failure policy: a change applies within a minute."""
 EARLY_TOLERANCE_SECONDS = 1.0
@@ -123,8 +125,11 @@ class _BatchView:
         return self._instances_read[instance_id]
 
     def forget_instance(self, instance_id: int) -> None:
-        """Read the instance again at its next use (this invocation changed it)."""
+        """Read the instance, and its notifications' log entries, again at their next use (this invocation or a
+        redelivery it ran changed them)."""
         self._instances_read.pop(instance_id, None)
+        for key in [key for key in self._read if key[0] == instance_id]:
+            del self._read[key]
 
     def take(self, key: tuple[int, str]) -> LoggedNotification | None:
         """The entry for a message about to be processed (read once; a second copy reads again)."""
@@ -218,16 +223,22 @@ class DeliverService:
         if instance is None:
             logger.warning("notification dropped: its instance no longer exists", extra=extra)
             return "dropped"
-        deliverable = instance.events_enabled and not instance.disabled and not instance.notifications_suspended
-        if instance.redelivery is not None and deliverable:
+        for _ in range(MAX_REDELIVERIES_IN_A_ROW):
+            deliverable = instance.events_enabled and not instance.disabled and not instance.notifications_suspended
+            if instance.redelivery is None or not deliverable:
+                break
             try:  # parked notifications go before anything of the instance that is still in the queue
-                self._redeliverer.run(instance, queued, self._policy(instance.organization_id), view.may_attempt)
+                policy = self._policy(instance.organization_id)
+                self._redeliverer.run(instance.id, queued, policy, view.may_attempt)
             except RedeliveryWaits as waiting:
                 raise DeliveryDeferred(str(waiting)) from None
-            view.forget_instance(instance.id)
+            view.forget_instance(instance.id)  # and what it sent: read those entries again
             instance = view.instance(queued.instance_id)
             if instance is None:
                 return "dropped"
+        else:  # redeliveries asked for faster than they run: this message waits for the next invocation
+            self._visibility.release([queued.receipt_handle])
+            raise DeliveryDeferred("redeliveries keep being replaced; going on in the next invocation")
         if queued.is_redelivery:
             return self._woken(queued, instance)
         logged = view.take(queued.key)
@@ -245,7 +256,9 @@ class DeliverService:
             )
             return "early-copy"
         if logged and logged.status == FAILED and logged.generation == queued.generation:
-            return self._dead_letter(queued, extra)  # its move to the dead-letter queue failed: finish it
+            # It failed its last attempt, and the steps after that did not all happen: finish them.
+            self._pause_after_failure(instance, queued.notification_id, view)
+            return self._dead_letter(queued, extra)
         self._wait_for_retry_time(queued, logged, extra)
         meta = {"objectType": queued.object_type, "eventCount": queued.event_count, "generation": queued.generation}
 
@@ -294,9 +307,7 @@ class DeliverService:
             # only the move is made again (every attempt is in the log).
             self._park(queued, view)
             record(FAILED, attempt("failed"), headers=headers)
-            if policy == RETRY:
-                self._instances.pause_push(instance.id, pause_reason(queued.notification_id, self._clock))
-                view.forget_instance(instance.id)
+            self._pause_after_failure(instance, queued.notification_id, view)
             logger.error("notification failed for good", extra={**extra, "error": result.error})
             return self._dead_letter(queued, extra)
         retry_after = result.retry_after_seconds if result.status_code in RETRY_AFTER_STATUSES else None
@@ -312,6 +323,16 @@ class DeliverService:
         raise DeliveryDeferred(
             f"attempt {attempt_no} failed ({result.status_code or result.error}); retry in {delay} s"
         )
+
+    def _pause_after_failure(self, instance: Instance, notification_id: str, view: _BatchView) -> None:
+        """Under the `retry` policy, pause the instance's push — unless the customer changed it since this batch
+        read it (a redelivery, enabling it, a new callback: push was resumed, and that stands). The rest of the
+        batch reads the instance again."""
+        view.forget_instance(instance.id)
+        if self._policy(instance.organization_id) != RETRY or instance.push_paused:
+            return
+        if not self._instances.pause_push(instance.id, pause_reason(notification_id, self._clock), instance.version):
+            logger.info("push not paused: the instance changed since it was read", extra={"instance_id": instance.id})
 
     def _dead_letter(self, queued: QueuedNotification, extra: dict[str, Any]) -> str:
         """Move a FAILED notification's message to the dead-letter queue (the alarm's signal; redeliveries send it
@@ -415,11 +436,13 @@ class DeliverService:
         """The organization's failure policy, read at most once a minute per container."""
         with self._policies_lock:
             cached = self._policies.get(organization_id)
-            if cached and time.monotonic() - cached[1] < POLICY_SECONDS:
-                return cached[0]
-            [policies] = read_together(self._accounts.failure_policies([organization_id]))
-            self._policies[organization_id] = (policies[organization_id], time.monotonic())
-            return policies[organization_id]  # type: ignore[no-any-return]
+        if cached and time.monotonic() - cached[1] < POLICY_SECONDS:
+            return cached[0]
+        [policies] = read_together(self._accounts.failure_policies([organization_id]))  # not under the lock
+        policy: str = policies[organization_id]
+        with self._policies_lock:
+            self._policies[organization_id] = (policy, time.monotonic())
+        return policy
 
 
 def _queue_attempts(item: dict[str, Any], generation: int) -> int:

@@ -3,6 +3,7 @@ one, and the redelivery of those parked (docs/DESIGN.md §7, "Failure policy")."
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -75,18 +76,23 @@ class EventsService:
     def redeliver(self, instance: Instance, body: Any) -> dict[str, Any]:
         """Resume push and send the parked notifications the body selects, in their original order.
 
-        The waking message goes into the instance's queue group first, then the instance records the
-        redelivery (a failure in between leaves a message that finds nothing to do)."""
+        The instance records the redelivery first (refused with 409 if it changed since it was read), then a
+        waking message goes into its queue group: whichever message of the group the deliverer takes next runs
+        the redelivery first. If the message cannot be sent, the instance is put back as it was and the call
+        fails: nothing half-done, and calling again is safe."""
         redelivery = redelivery_request(body, self._clock.now())
         if instance.disabled or not instance.events_enabled:
             raise Conflict("the instance is disabled or its events are off: enable it first")
         if instance.notifications_suspended:
             raise Conflict("the callback answered 410 Gone: set a new callback URL or enable the instance first")
-        self._queue.send([notification_message.redelivery(instance.id, redelivery.requested_at)])
-        self._instances.replace(
-            instance.with_changes(redelivery=redelivery, push_paused=None, version=instance.version + 1),
-            expected_version=instance.version,
-        )
+        recorded = instance.with_changes(redelivery=redelivery, push_paused=None, version=instance.version + 1)
+        self._instances.replace(recorded, expected_version=instance.version)
+        try:
+            self._queue.send([notification_message.redelivery(instance.id, redelivery.requested_at)])
+        except Exception:
+            with contextlib.suppress(Exception):  # a deliverer that changed it since keeps its change
+                self._instances.replace(instance.with_changes(version=recorded.version + 1), recorded.version)
+            raise
         return {
             "instanceId": instance.id,
             "status": "redelivery started",
