@@ -497,3 +497,30 @@ def test_a_deep_link_survives_sign_in_a_refused_secret_signs_out_and_sign_out_cl
         assert page.evaluate("sessionStorage.length") == 0
     finally:
         request("DELETE", f"{stack.api_url}/instances/{instance['id']}", headers=stack.auth)
+
+
+def test_the_instance_list_pages_with_load_more(tab: Page, stack: RunningStack) -> None:
+    # Given more instances than one page of the list shows (50)
+    created = [
+        create_instance(stack, instance_body(f"Paged {n}", stack.receiver_url) | {"tags": ["paged"]}) for n in range(51)
+    ]
+    try:
+        total = instance_count(stack)
+        page = tab.page
+        tab.sign_in()
+        rows = page.locator("tr[data-instance]")
+
+        # Then the first page shows 50 and offers more; loading the rest shows every instance once
+        expect(rows).to_have_count(50)
+        more = page.get_by_role("button", name="Load more instances")
+        while more.is_visible():
+            shown = rows.count()
+            more.click()
+            expect(rows).not_to_have_count(shown)
+        expect(rows).to_have_count(total)
+        ids = rows.evaluate_all("rows => rows.map(r => r.dataset.instance)")
+        assert len(set(ids)) == total
+        expect(page.get_by_role("status")).to_contain_text("more instance(s) loaded")
+    finally:  # the module's later tests find their instances on the first page
+        for instance in created:
+            request("DELETE", f"{stack.api_url}/instances/{instance['id']}", headers=stack.auth)

@@ -49,6 +49,8 @@ class Settings:
     schedule_flexible_window_minutes: int = 0
     # Instances (message groups) of one SQS batch delivered at once; a FIFO batch holds at most 10.
     delivery_workers: int = 10
+    # The delivery retry schedule: `day` (ten retries over ~28 h) or `platform` (nine, 4^n s, ~97 h).
+    retry_schedule: str = "day"
     # Local stack and tests only: divides delivery retry delays so a day of retries takes seconds.
     retry_delay_scale: float = 1.0
 
@@ -57,6 +59,8 @@ class Settings:
             raise SettingsError(f"DELIVERY_WORKERS must be at least 1, got {self.delivery_workers}")
         if not 0 <= self.schedule_flexible_window_minutes <= 1440:
             raise SettingsError("SCHEDULE_FLEXIBLE_WINDOW_MINUTES must be from 0 to 1440")
+        if self.retry_schedule not in ("day", "platform"):
+            raise SettingsError(f"RETRY_SCHEDULE must be day or platform, got {self.retry_schedule[:20]!r}")
         if self.callback_total_timeout <= 0 or self.retry_delay_scale <= 0:
             raise SettingsError("CALLBACK_TOTAL_TIMEOUT and RETRY_DELAY_SCALE must be positive")
 

@@ -42,6 +42,7 @@ API_SETTINGS = (
     "poll_function_arn",
     "scheduler_role_arn",
     "scheduler_dlq_arn",
+    "notification_queue_url",
 )
 
 
@@ -144,13 +145,19 @@ def callback_attempts(settings: Settings, clock: Clock | None = None, sender: An
 
 
 def events_service(settings: Settings, clock: Clock | None = None) -> EventsService:
-    """The API's view of the delivery log, and its retry route (no queue needed)."""
+    """The API's view of the delivery log, its retry route and redeliveries."""
     from srevents.adapters.delivery_log import DeliveryLog
+    from srevents.adapters.instances_store import InstancesStore
+    from srevents.adapters.notification_queue import NotificationQueue
     from srevents.services.events_service import EventsService
 
+    dynamodb = client("dynamodb")
     return EventsService(
-        log=DeliveryLog(client("dynamodb"), settings.notifications_table, settings.notification_ttl_days),
+        log=DeliveryLog(dynamodb, settings.notifications_table, settings.notification_ttl_days),
         attempts=callback_attempts(settings, clock, sender=_SenderAtFirstUse(settings)),
+        instances=InstancesStore(dynamodb, settings.instances_table),
+        queue=NotificationQueue(client("sqs"), settings.notification_queue_url),
+        clock=clock or SystemClock(),
     )
 
 
@@ -214,16 +221,19 @@ DELIVER_SETTINGS = (
 
 
 def deliver_service(settings: Settings, clock: Clock | None = None, sender: Any = None) -> DeliverService:
+    from srevents.adapters.accounts_store import AccountsStore
     from srevents.adapters.delivery_log import DeliveryLog
     from srevents.adapters.instances_store import InstancesStore
     from srevents.adapters.notification_queue import NotificationQueue
     from srevents.adapters.queue_visibility import QueueVisibility
+    from srevents.domain.backoff import SCHEDULES
     from srevents.services.deliver_service import ATTEMPT_MARGIN_SECONDS, DeliverService
     from srevents.services.fifo_batch import FifoGroupProcessor
 
     dynamodb = client("dynamodb")
     return DeliverService(
         instances=InstancesStore(dynamodb, settings.instances_table),
+        accounts=AccountsStore(dynamodb, settings.instances_table),
         log=DeliveryLog(dynamodb, settings.notifications_table, settings.notification_ttl_days),
         attempts=callback_attempts(settings, clock, sender),
         visibility=QueueVisibility(client("sqs"), settings.notification_queue_url, settings.retry_delay_scale),
@@ -231,4 +241,5 @@ def deliver_service(settings: Settings, clock: Clock | None = None, sender: Any 
         clock=clock or SystemClock(),
         processor=FifoGroupProcessor(workers=settings.delivery_workers),
         attempt_seconds=settings.callback_total_timeout + ATTEMPT_MARGIN_SECONDS,
+        schedule=SCHEDULES[settings.retry_schedule],
     )

@@ -143,13 +143,23 @@ def create_app(services: ApiServices) -> APIGatewayRestResolver:
 
     @app.get("/instances/<instance_id>/events")
     def list_events(instance_id: str) -> Response:
+        """Newest first, paged like `GET /instances`."""
         instance = services.instances.owned(caller(), request.instance_id(instance_id))
-        return json_response(
-            200,
-            services.events.list(
-                instance, limit=request.page_limit(query("limit")), cursor=query("cursor"), status=query("status")
-            ),
+        event = app.current_event
+        page, after = services.events.list(
+            instance,
+            page_size=request.page_size(event, request.NOTIFICATIONS_PAGE, request.NOTIFICATIONS_MAX_PAGE),
+            after=request.notifications_after(event),
+            status=query("status"),
         )
+        headers = {request.NEXT_PAGE_HEADER: request.notifications_page_token(after)} if after is not None else None
+        return json_response(200, page, headers)
+
+    @app.post("/instances/<instance_id>/events/redeliver")
+    def redeliver(instance_id: str) -> Response:
+        instance = services.instances.owned(caller(), request.instance_id(instance_id))
+        raw = app.current_event.body
+        return json_response(202, services.events.redeliver(instance, body() if raw and raw.strip() else {}))
 
     @app.get("/instances/<instance_id>/events/<event_id>")
     def get_event(instance_id: str, event_id: str) -> Response:

@@ -11,6 +11,7 @@ from typing import Any
 
 from srevents import __version__
 from srevents.api import console
+from srevents.domain.delivery_status import STATUSES
 
 _ERROR = {"$ref": "#/components/responses/Error"}
 _ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
@@ -27,6 +28,42 @@ def _errors(*codes: str) -> dict[str, Any]:
 
 def _op(summary: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]:
     return {"summary": summary, "security": [{"ElementsAuthorization": []}], "responses": responses, **extra}
+
+
+def _paged_responses(description: str, item: dict[str, Any]) -> dict[str, Any]:
+    """A list's answers: a JSON array, the next page's token in `Elements-Next-Page-Token` (the platform's way)."""
+    return {
+        "200": {
+            "description": f"{description}; the next page's token in Elements-Next-Page-Token, absent on the last",
+            "headers": {
+                "Elements-Next-Page-Token": {
+                    "description": "pass as nextPage for the next page; absent on the last page",
+                    "schema": {"type": "string"},
+                }
+            },
+            "content": {"application/json": {"schema": {"type": "array", "items": item}}},
+        },
+        **_errors("400", "401", "404"),
+    }
+
+
+def _paging_parameters(what: str, *, default: int, maximum: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": "pageSize",
+            "in": "query",
+            "required": False,
+            "description": f"{what} per page (also `limit`); default {default}, at most {maximum}",
+            "schema": {"type": "integer", "minimum": 1, "maximum": maximum},
+        },
+        {
+            "name": "nextPage",
+            "in": "query",
+            "required": False,
+            "description": "the Elements-Next-Page-Token of the previous page (also `cursor`)",
+            "schema": {"type": "string"},
+        },
+    ]
 
 
 _INSTANCE_REF = {"$ref": "#/components/schemas/Instance"}
@@ -95,37 +132,11 @@ ROUTES: dict[str, dict[str, Any]] = {
             requestBody=_JSON_BODY,
         ),
         "get": _op(
-            "List the organization's instances in id order, a page at a time (the next page's token in the "
-            "Elements-Next-Page-Token header, absent on the last page)",
-            {
-                "200": {
-                    "description": "A page of instances",
-                    "headers": {
-                        "Elements-Next-Page-Token": {
-                            "description": "pass as nextPage for the next page; absent on the last page",
-                            "schema": {"type": "string"},
-                        }
-                    },
-                    "content": {"application/json": {"schema": {"type": "array", "items": _INSTANCE_REF}}},
-                },
-                **_errors("400", "401"),
-            },
+            "List the organization's instances in id order, a page at a time",
+            _paged_responses("A page of instances", _INSTANCE_REF),
             parameters=[
                 {"name": "tag", "in": "query", "required": False, "schema": {"type": "string"}},
-                {
-                    "name": "pageSize",
-                    "in": "query",
-                    "required": False,
-                    "description": "instances per page (also `limit`); default and largest 1000",
-                    "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
-                },
-                {
-                    "name": "nextPage",
-                    "in": "query",
-                    "required": False,
-                    "description": "the Elements-Next-Page-Token of the previous page (also `cursor`)",
-                    "schema": {"type": "string"},
-                },
+                *_paging_parameters("instances", default=1000, maximum=1000),
             ],
         ),
     },
@@ -163,17 +174,12 @@ ROUTES: dict[str, dict[str, Any]] = {
     },
     "/instances/{id}/events": {
         "get": _op(
-            "The instance's notifications, newest first, with their delivery status",
-            {**_ok({"$ref": "#/components/schemas/NotificationPage"}), **_errors("400", "401", "404")},
+            "The instance's notifications, newest first, with their delivery status, a page at a time",
+            _paged_responses("A page of notifications", {"$ref": "#/components/schemas/NotificationSummary"}),
             parameters=[
                 _ID,
-                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
-                {"name": "cursor", "in": "query", "schema": {"type": "string"}},
-                {
-                    "name": "status",
-                    "in": "query",
-                    "schema": {"type": "string", "enum": ["PENDING", "DELIVERED", "RETRYING", "FAILED", "GONE"]},
-                },
+                *_paging_parameters("notifications", default=25, maximum=100),
+                {"name": "status", "in": "query", "schema": {"type": "string", "enum": list(STATUSES)}},
             ],
         )
     },
@@ -182,6 +188,18 @@ ROUTES: dict[str, dict[str, Any]] = {
             "One notification: its body, the headers sent and every delivery attempt",
             {**_ok({"type": "object"}), **_errors("401", "404")},
             parameters=[_ID, _EVENT_ID],
+        )
+    },
+    "/instances/{id}/events/redeliver": {
+        "post": _op(
+            "Resume push and send the parked notifications (QUEUED after push paused, FAILED after their last retry) "
+            "again, in the order they were produced; an empty body redelivers both",
+            {**_ok({"type": "object"}, "Redelivery started", "202"), **_errors("400", "401", "404", "409", "413")},
+            parameters=[_ID],
+            requestBody={
+                "required": False,
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RedeliverRequest"}}},
+            },
         )
     },
     "/instances/{id}/events/{eventId}/retry": {
@@ -221,11 +239,35 @@ SCHEMAS: dict[str, Any] = {
             },
         },
     },
-    "NotificationPage": {
+    "NotificationSummary": {
         "type": "object",
         "properties": {
-            "events": {"type": "array", "items": {"type": "object"}},
-            "nextCursor": {"type": ["string", "null"]},
+            "id": {"type": "string"},
+            "status": {"type": "string", "enum": list(STATUSES)},
+            "objectType": {"type": ["string", "null"]},
+            "eventCount": {"type": ["integer", "null"]},
+            "createdDate": {"type": ["string", "null"]},
+            "updatedDate": {"type": ["string", "null"]},
+            "attemptCount": {"type": "integer"},
+            "lastStatusCode": {"type": ["integer", "null"]},
+            "nextAttemptAt": {"type": ["string", "null"]},
+        },
+    },
+    "RedeliverRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "status": {
+                "type": "array",
+                "items": {"type": "string", "enum": ["QUEUED", "FAILED"]},
+                "minItems": 1,
+                "description": "which parked notifications to send (default both)",
+            },
+            "since": {
+                "type": "string",
+                "format": "date-time",
+                "description": "only notifications first logged at or after this instant",
+            },
         },
     },
     "ReplayRequest": {
@@ -242,6 +284,9 @@ SCHEMAS: dict[str, Any] = {
             "instanceId": {"type": "integer"},
             "pollInProgress": {"type": "boolean"},
             "notificationsSuspended": {"type": "boolean"},
+            "pushPaused": {"type": "boolean"},
+            "pushPausedReason": {"type": ["string", "null"]},
+            "redelivery": {"type": ["object", "null"]},
             "resources": {"type": "array", "items": {"$ref": "#/components/schemas/PollerResourceStatus"}},
         },
     },
@@ -419,6 +464,12 @@ SCHEMAS: dict[str, Any] = {
             "valid": {"type": "boolean"},
             "notificationsSuspended": {"type": "boolean"},
             "notificationsSuspendedReason": {"type": "string"},
+            "pushPaused": {
+                "type": "boolean",
+                "description": "a notification failed its last retry: later ones are QUEUED until a redelivery, "
+                "enabling the instance or a new callback URL",
+            },
+            "pushPausedReason": {"type": "string"},
             "configuration": {"type": "object", "description": "secrets are masked as ********"},
         },
     },

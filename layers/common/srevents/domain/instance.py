@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from srevents.domain.failure_policy import Redelivery
 from srevents.domain.instance_config import (
     ENABLED,
     KEPT,
@@ -32,6 +33,8 @@ class Instance:
     disabled: bool = False
     version: int = 1
     notifications_suspended: str | None = None  # why notifications are suspended (a 410 Gone)
+    push_paused: str | None = None  # why push is paused (a notification failed its last retry): QUEUED
+    redelivery: Redelivery | None = None  # a redelivery of parked notifications under way
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -71,6 +74,9 @@ def present(instance: Instance, *, token: str | None = None) -> dict[str, Any]:
     }
     if instance.notifications_suspended:
         body["notificationsSuspendedReason"] = instance.notifications_suspended
+    body["pushPaused"] = instance.push_paused is not None
+    if instance.push_paused:
+        body["pushPausedReason"] = instance.push_paused
     if token is not None:
         body["token"] = token
     return body

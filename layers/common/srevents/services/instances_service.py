@@ -201,8 +201,9 @@ class InstancesService:
     ) -> Instance:
         """Store a changed instance and make its schedule follow.
 
-        Notifications suspended by a `410 Gone` resume when the callback URL changes or the
-        instance is enabled again (both are the customer saying "deliver again").
+        Notifications suspended by a `410 Gone`, and push paused after a last retry, resume when the callback URL
+        changes or the instance is enabled again (both are the customer saying "deliver again"). Notifications
+        queued while push was paused stay QUEUED: a redelivery sends them.
         """
         secret_names, ciphertext = self._sealed_secrets(current, spec)
         updated = current.with_changes(
@@ -213,6 +214,7 @@ class InstancesService:
             secrets_ciphertext=ciphertext,
             disabled=disabled,
             notifications_suspended=None if resume_notifications else current.notifications_suspended,
+            push_paused=None if resume_notifications else current.push_paused,
             updated_date=iso_millis(self._clock.now()),
             version=current.version + 1,
         )

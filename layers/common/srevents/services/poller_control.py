@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from srevents.adapters.poll_trigger import PollTrigger
@@ -11,25 +10,8 @@ from srevents.clock import Clock, iso_millis, to_millis
 from srevents.domain.instance import Instance
 from srevents.domain.poller_config import resource_configs
 from srevents.domain.poller_state import ResourceState, present_state
+from srevents.domain.since import parse_since
 from srevents.errors import Conflict, ValidationError
-
-EARLIEST_SINCE = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _parse_since(value: Any, now: datetime) -> datetime:
-    if not isinstance(value, str):
-        raise ValidationError("since", "is required: an ISO-8601 date-time such as 2026-11-01T00:00:00Z")
-    try:
-        since = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise ValidationError("since", f"must be an ISO-8601 date-time with a zone, got {value[:40]!r}") from None
-    if since.tzinfo is None:
-        raise ValidationError("since", "must carry a time zone (e.g. a trailing Z)")
-    if since > now:
-        raise ValidationError("since", "must not be in the future")
-    if since < EARLIEST_SINCE:  # earlier dates do not survive the state's encoding (years < 1000 lose digits)
-        raise ValidationError("since", "must not be before 1970-01-01T00:00:00Z")
-    return since
 
 
 class PollerControl:
@@ -53,6 +35,17 @@ class PollerControl:
             "disabled": instance.disabled,
             "notificationsSuspended": instance.notifications_suspended is not None,
             "notificationsSuspendedReason": instance.notifications_suspended,
+            "pushPaused": instance.push_paused is not None,
+            "pushPausedReason": instance.push_paused,
+            "redelivery": (
+                {
+                    "status": list(instance.redelivery.statuses),
+                    "since": instance.redelivery.since,
+                    "requestedAt": instance.redelivery.requested_at,
+                }
+                if instance.redelivery
+                else None
+            ),
             "refreshInterval": instance.refresh_interval,
             "pollInProgress": lease_held,
             "resources": resources,
@@ -74,7 +67,9 @@ class PollerControl:
         if unknown:
             raise ValidationError(sorted(unknown)[0], "is not a replay field (known: since, resources)")
         now = self._clock.now()
-        since = _parse_since(body.get("since"), now)
+        if "since" not in body:
+            raise ValidationError("since", "is required: an ISO-8601 date-time such as 2026-11-01T00:00:00Z")
+        since = parse_since(body["since"], now)
         configured = [c.name for c in resource_configs(instance.configuration)]
         wanted = body.get("resources", configured)
         if not isinstance(wanted, list) or not wanted or not all(isinstance(r, str) for r in wanted):
