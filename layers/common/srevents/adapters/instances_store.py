@@ -43,6 +43,8 @@ def _to_item(instance: Instance) -> dict[str, Any]:
             "disabled": instance.disabled,
             "version": instance.version,
             "notificationsSuspended": instance.notifications_suspended,
+            "webhook": instance.webhook,
+            "webhookSecrets": instance.webhook_secrets,
         }
     )
 
@@ -64,6 +66,8 @@ def _from_item(raw: dict[str, Any]) -> Instance:
         disabled=item.get("disabled", False),
         version=item.get("version", 1),
         notifications_suspended=item.get("notificationsSuspended"),
+        webhook=item.get("webhook"),
+        webhook_secrets=item.get("webhookSecrets"),
     )
 
 

@@ -216,6 +216,8 @@ class PollService:
             notifications_enqueued=len(to_send),
             skipped_unreadable=changes.skipped_unreadable,
             skipped_too_new=changes.too_new,
+            # With webhooks, what a poll still finds is what no callback brought (or not yet).
+            caught_by_reconciliation=state.caught_by_reconciliation + (len(emitted) if instance.is_webhook else 0),
         )
         self._state.save(instance.id, owner, config.name, committed, release=release)
         if changes.skipped_unreadable:
@@ -308,14 +310,7 @@ class PollService:
     ) -> tuple[list[Notification], list[Notification]]:
         """(planned notifications rebuilt with their ids, new notifications for everything else)."""
         ctx = InstanceContext(instance.id, instance.organization_id, instance.created_by, instance.name, instance.tags)
-        by_version = {e.version: e for e in events}
-        planned: list[Notification] = []
-        for plan in pending:
-            found = [by_version.pop(v) for v in plan.versions if v in by_version]
-            if found:
-                planned.append(notifications.rebuild(ctx, object_type, plan.id, found, poll_date))
-        rest = [e for e in events if e.version in by_version]
-        return planned, notifications.build(ctx, object_type, rest, poll_date)
+        return notifications.plan(ctx, object_type, [(p.id, p.versions) for p in pending], events, poll_date)
 
 
 def _pending_versions(state: ResourceState) -> set[bytes]:
