@@ -6,6 +6,9 @@ and what a callback means for its resources. Pure.
   `users` has no webhooks and is reconciled by polling only).
 - A callback names an event (`candidate.updated`) and carries `{"id": ...}`: the worker fetches the record by
   id and emits the same event a poll would. `candidate.deleted` becomes a `DELETED` event.
+- An object is announced CREATED once: a webhook delivers each version, so the poll's "created since the
+  watermark" rule would call every version of a new object CREATED until the next poll. The first CREATED
+  also remembers a creation marker (`creation_marker`), and a later version of that object is UPDATED.
 - A deletion has no updated date: its version is the object's deletion, one per object (`deletion_version`),
   remembered like any other version.
 """
@@ -13,9 +16,11 @@ and what a callback means for its resources. Pure.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from typing import Any
+
+from srevents.domain.changes import CREATED, UPDATED, Event
 
 WEBHOOK = "webhook"
 POLLING = "polling"
@@ -79,3 +84,23 @@ def deletion_version(resource: str, object_id: str) -> bytes:
 def event_id_key(event_id: str) -> bytes:
     """8 bytes naming a callback's `event-id` (what the worker remembers to drop a repeated callback)."""
     return hashlib.sha256(event_id.encode("utf-8", "surrogatepass")).digest()[:8]
+
+
+def creation_marker(resource: str, object_id: str) -> bytes:
+    """8 bytes remembered with an object's CREATED event: its creation has been announced."""
+    return hashlib.sha256(f"{resource}\x00{object_id}\x00created".encode()).digest()[:8]
+
+
+def announced_once(events: Iterable[Event], remembered: dict[bytes, int]) -> list[Event]:
+    """`events` with CREATED turned UPDATED for an object whose creation was announced already."""
+    return [
+        replace(e, event_type=UPDATED)
+        if e.event_type == CREATED and creation_marker(e.object_type, e.object_id) in remembered
+        else e
+        for e in events
+    ]
+
+
+def creation_markers(events: Iterable[Event]) -> dict[bytes, int]:
+    """The markers to remember for the CREATED events sent (as long as their versions)."""
+    return {creation_marker(e.object_type, e.object_id): e.updated_ms for e in events if e.event_type == CREATED}

@@ -38,6 +38,7 @@ from srevents.domain.poller_config import ResourceConfig, resource_configs
 from srevents.domain.poller_state import Cursor, PendingNotification, ResourceState
 from srevents.domain.redaction import redact_and_cut
 from srevents.domain.watermark import after_poll, lower_bound, read_from
+from srevents.domain.webhooks import announced_once
 from srevents.observability import logger
 
 PageSource = Callable[[str], Any]  # api key → SmartRecruiters client
@@ -167,6 +168,8 @@ class PollService:
                 # The first poll never emits a version from before the instance existed, whatever the filter.
                 filter_lower=config.filter_by_updated_date or state.watermark is None,
             )
+            if instance.is_webhook:  # a webhook may have announced an object's creation already
+                changes.events = announced_once(changes.events, state.remembered)
             planned, fresh = self._plan(instance, config.name, state.pending, changes.events, started)
             if fresh:
                 pending = state.pending + tuple(PendingNotification(n.id, tuple(n.versions)) for n in fresh)

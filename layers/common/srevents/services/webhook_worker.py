@@ -38,7 +38,15 @@ from srevents.domain.poller_state import PendingNotification, ResourceState
 from srevents.domain.records import compact
 from srevents.domain.redaction import redact_and_cut
 from srevents.domain.watermark import read_from
-from srevents.domain.webhooks import DELETED, CallbackTarget, callback_target, deletion_version, event_id_key
+from srevents.domain.webhooks import (
+    DELETED,
+    CallbackTarget,
+    announced_once,
+    callback_target,
+    creation_markers,
+    deletion_version,
+    event_id_key,
+)
 from srevents.observability import logger
 from srevents.services.poll_service import PageSource, _message
 
@@ -206,7 +214,7 @@ class WebhookWorker:
             remembered=frozenset(state.remembered),
             filter_lower=True,  # at or before the lookback bound, the polls have covered it
         )
-        return changes.events
+        return announced_once(changes.events, state.remembered)
 
     def _send(self, instance: Instance, resource: str, owner: str, state: ResourceState, events: list[Event]) -> str:
         if not events:
@@ -222,8 +230,9 @@ class WebhookWorker:
         self._queue.send([_message(instance.id, n, state.replay_generation) for n in to_send])
         sent_ids = {n.id for n in to_send}
         emitted = {e.version: e.updated_ms for n in to_send for e in n.events}
+        markers = creation_markers(e for n in to_send for e in n.events)
         committed = state.with_changes(
-            remembered={**state.remembered, **emitted},
+            remembered={**state.remembered, **markers, **emitted},
             pending=tuple(p for p in state.pending if p.id not in sent_ids),
             webhook_events=state.webhook_events + len(emitted),
             webhook_failures=0,
