@@ -25,6 +25,7 @@ FAULT_SECTIONS = [
     ("deliver-crash", "The deliver function killed"),
     ("concurrency", "Simultaneous polls of one instance"),
     ("aws", "AWS calls failing: DynamoDB throttling, SQS errors"),
+    ("webhooks", "SmartRecruiters' webhook callbacks dropped, duplicated, delayed, reordered while polls run"),
 ]
 
 
