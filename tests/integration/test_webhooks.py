@@ -279,3 +279,84 @@ def test_a_failed_handshake_is_a_clear_400_that_leaves_nothing(webhooks: Webhook
 
     assert error.field == "configuration.event.vendor.type"
     assert "handshake" in error.problem
+
+
+def test_a_worker_that_dies_after_its_plan_sends_the_same_notification_when_retried(
+    webhooks: WebhookHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from srevents.services.webhook_worker import Callback
+
+    instance_id = webhooks.create_instance()
+    webhooks.poll.clock.advance(5)
+    candidate = webhooks.store.create_candidate(firstName="Ada")
+    assert webhooks.store.webhooks.wait_idle(10.0)
+    [(handed_to, callback)] = webhooks.trigger.take()
+
+    # Given a worker whose enqueue fails after it saved its plan
+    queue = webhooks.worker._queue
+    real_send = queue.send
+
+    def failing(messages: Any) -> None:
+        raise RuntimeError("SQS unavailable")
+
+    monkeypatch.setattr(queue, "send", failing)
+    with pytest.raises(RuntimeError):
+        webhooks.worker.handle(handed_to, Callback.from_event(callback))
+    assert len(webhooks.poll.state(instance_id)["candidates"].pending) == 1
+
+    # When Lambda retries the invocation, and a poll runs afterwards
+    monkeypatch.setattr(queue, "send", real_send)
+    assert webhooks.worker.handle(handed_to, Callback.from_event(callback)) == "sent"
+    webhooks.poll.clock.advance(120)
+    webhooks.poll.poll(instance_id)
+
+    # Then the version was sent once, under the planned id, and the plan is done
+    notifications = webhooks.poll.drain()
+    assert [e["objectId"] for e in webhooks.poll.events(notifications)] == [candidate["id"]]
+    state = webhooks.poll.state(instance_id)["candidates"]
+    assert state.pending == () and state.webhook_failures == 0
+
+
+def test_a_callback_waits_for_a_running_poll_and_then_lets_lambda_retry(webhooks: WebhookHarness) -> None:
+    from srevents.services.webhook_worker import Callback, LeaseBusy
+
+    instance_id = webhooks.create_instance()
+    webhooks.poll.clock.advance(5)
+    webhooks.store.create_candidate(firstName="Ada")
+    assert webhooks.store.webhooks.wait_idle(10.0)
+    [(handed_to, callback)] = webhooks.trigger.take()
+    # Given a poll holding the instance's lease for the next 10 minutes
+    store = webhooks.worker._state
+    now_ms = int(webhooks.poll.clock.now().timestamp() * 1000)
+    assert store.acquire(instance_id, "a-poll", now_ms, now_ms + 600_000) is not None
+
+    # Then the callback waits its time, touches nothing, and fails for Lambda to retry it
+    with pytest.raises(LeaseBusy):
+        webhooks.worker.handle(handed_to, Callback.from_event(callback))
+    assert webhooks.poll.drain() == []
+    store.release(instance_id, "a-poll")
+    assert webhooks.worker.handle(handed_to, Callback.from_event(callback)) == "sent"
+
+
+def test_callbacks_beyond_the_remembered_bound_are_left_to_the_poll(
+    webhooks: WebhookHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from srevents.services import webhook_worker
+
+    # Given a bound of one remembered version per resource
+    monkeypatch.setattr(webhook_worker, "MAX_REMEMBERED", 1)
+    instance_id = webhooks.create_instance()
+    webhooks.poll.clock.advance(5)
+    first = webhooks.store.create_candidate(firstName="First")
+    webhooks.poll.clock.advance(1)
+    second = webhooks.store.create_candidate(firstName="Second")
+
+    # When both callbacks are processed, then the poll runs
+    assert webhooks.settle() == ["sent", "deferred"]
+    webhooks.poll.clock.advance(120)
+    webhooks.poll.poll(instance_id)
+
+    # Then each version was sent once: the first by webhook, the second by the poll
+    assert [e["objectId"] for e in events(webhooks)] == [first["id"], second["id"]]
+    state = webhooks.poll.state(instance_id)["candidates"]
+    assert (state.webhook_events, state.caught_by_reconciliation, state.deferred_to_poll) == (1, 1, 1)

@@ -18,7 +18,9 @@ reached `MAX_REMEMBERED` leaves further callbacks to the next poll, which finds 
 
 from __future__ import annotations
 
+import contextlib
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -144,9 +146,13 @@ class WebhookWorker:
                 return "deferred"
             secrets = self._secrets.open(instance_id, instance.secrets_ciphertext)
             events = self._events(instance, config, state, target, callback, secrets[API_KEY])
-            outcome = self._send(instance, config.name, owner, self._seen(seen, key, callback), events)
+            outcome = self._send(instance, config.name, owner, seen, events, lambda s: self._seen(s, key, callback))
         except BaseException as error:
             reason = redact_and_cut(f"{type(error).__name__}: {error}", secrets.values())
+            # What is stored now (under our lease): a plan saved before the failure must be kept. If even the
+            # read fails, the snapshot's state is what we have; the original error is the one to raise.
+            with contextlib.suppress(Exception):
+                state = self._state.read(instance_id).resources.get(target.resource, state)
             failed = state.with_changes(
                 webhook_failures=state.webhook_failures + 1,
                 last_webhook_error=reason,
@@ -216,9 +222,19 @@ class WebhookWorker:
         )
         return announced_once(changes.events, state.remembered)
 
-    def _send(self, instance: Instance, resource: str, owner: str, state: ResourceState, events: list[Event]) -> str:
+    def _send(
+        self,
+        instance: Instance,
+        resource: str,
+        owner: str,
+        state: ResourceState,
+        events: list[Event],
+        seen: Callable[[ResourceState], ResourceState],
+    ) -> str:
+        """Plan, enqueue, commit. The callback's event-id is remembered (`seen`) only with the commit: a worker
+        that dies before is retried, and sends its plan."""
         if not events:
-            self._state.save(instance.id, owner, resource, state, release=True)
+            self._state.save(instance.id, owner, resource, seen(state), release=True)
             return "already sent"
         now = self._clock.now()
         ctx = InstanceContext(instance.id, instance.organization_id, instance.created_by, instance.name, instance.tags)
@@ -231,7 +247,7 @@ class WebhookWorker:
         sent_ids = {n.id for n in to_send}
         emitted = {e.version: e.updated_ms for n in to_send for e in n.events}
         markers = creation_markers(e for n in to_send for e in n.events)
-        committed = state.with_changes(
+        committed = seen(state).with_changes(
             remembered={**state.remembered, **markers, **emitted},
             pending=tuple(p for p in state.pending if p.id not in sent_ids),
             webhook_events=state.webhook_events + len(emitted),
