@@ -360,3 +360,18 @@ def test_callbacks_beyond_the_remembered_bound_are_left_to_the_poll(
     assert [e["objectId"] for e in events(webhooks)] == [first["id"], second["id"]]
     state = webhooks.poll.state(instance_id)["candidates"]
     assert (state.webhook_events, state.caught_by_reconciliation, state.deferred_to_poll) == (1, 1, 1)
+
+
+def test_a_poll_waits_for_a_webhook_worker_instead_of_skipping(webhooks: WebhookHarness) -> None:
+    from srevents.services.poll_service import WEBHOOK_LEASE_PREFIX
+
+    instance_id = webhooks.create_instance()
+    webhooks.poll.clock.advance(65)
+    store = webhooks.worker._state
+    now_ms = int(webhooks.poll.clock.now().timestamp() * 1000)
+    # Given a webhook worker holding the lease for a moment (expiring within the poll's wait)
+    assert store.acquire(instance_id, WEBHOOK_LEASE_PREFIX + "w", now_ms, now_ms + 2_000) is not None
+
+    outcome = webhooks.poll.poll(instance_id)
+
+    assert outcome.status == "polled"

@@ -21,7 +21,7 @@ from srevents.adapters import notification_message
 from srevents.adapters.instances_store import InstancesStore
 from srevents.adapters.notification_message import QueueMessage
 from srevents.adapters.notification_queue import MAX_ENTRIES, NotificationQueue
-from srevents.adapters.poller_state_store import LeaseLost, PollerStateStore
+from srevents.adapters.poller_state_store import LeaseLost, PollerSnapshot, PollerStateStore
 from srevents.adapters.secrets import SecretBox
 from srevents.adapters.smartrecruiters import (
     SmartRecruitersAuthError,
@@ -42,6 +42,8 @@ from srevents.domain.webhooks import announced_once
 from srevents.observability import logger
 
 PageSource = Callable[[str], Any]  # api key → SmartRecruiters client
+WEBHOOK_LEASE_PREFIX = "webhook-"  # a webhook worker's lease owner (services/webhook_worker.py)
+WEBHOOK_WAIT_SECONDS = 10.0
 ENQUEUE_CHUNK = MAX_ENTRIES  # notifications handed to the queue at once: one SendMessageBatch (more if large)
 
 
@@ -103,6 +105,8 @@ class PollService:
         lease_ms = min(self._limits.lease_seconds * 1000, remaining_ms() + 60_000)
         snapshot = self._state.acquire(instance_id, owner, to_millis(now), to_millis(now) + lease_ms)
         if snapshot is None:
+            snapshot = self._after_webhook_worker(instance_id, owner, lease_ms)
+        if snapshot is None:
             logger.info("poll skipped: another poll holds the lease", extra={"instance_id": instance_id})
             return PollOutcome(instance_id, "skipped", "lease held")
 
@@ -135,6 +139,22 @@ class PollService:
             self._state.release(instance_id, owner)
             raise
         return outcome
+
+    def _after_webhook_worker(self, instance_id: int, owner: str, lease_ms: int) -> PollerSnapshot | None:
+        """The lease, once a webhook worker holding it is done (it holds it for one callback: well under a
+        second); None when a poll holds it, or the worker takes longer than WEBHOOK_WAIT_SECONDS."""
+        waited = 0.0
+        while waited < WEBHOOK_WAIT_SECONDS:
+            holder = self._state.read(instance_id).lease_owner
+            if holder is not None and not holder.startswith(WEBHOOK_LEASE_PREFIX):
+                return None
+            self._clock.sleep(0.05)
+            waited += 0.05
+            now = to_millis(self._clock.now())
+            snapshot = self._state.acquire(instance_id, owner, now, now + lease_ms)
+            if snapshot is not None:
+                return snapshot
+        return None
 
     # -- one resource ---------------------------------------------------------------------------
     def _poll_resource(

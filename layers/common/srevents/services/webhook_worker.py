@@ -50,7 +50,7 @@ from srevents.domain.webhooks import (
     event_id_key,
 )
 from srevents.observability import logger
-from srevents.services.poll_service import PageSource, _message
+from srevents.services.poll_service import WEBHOOK_LEASE_PREFIX, PageSource, _message
 
 MAX_REMEMBERED = 8_000  # per resource: 16 bytes each, so two resources stay far below DynamoDB's 400 KB item
 MAX_RECENT_EVENT_IDS = 2_000
@@ -171,7 +171,7 @@ class WebhookWorker:
 
     # -- steps ----------------------------------------------------------------------------------
     def _acquire(self, instance_id: int) -> tuple[str, PollerSnapshot]:
-        owner = uuid.uuid4().hex
+        owner = WEBHOOK_LEASE_PREFIX + uuid.uuid4().hex  # a poll that finds it waits instead of skipping
         started = self._clock.now()
         while True:
             now_ms = to_millis(self._clock.now())
