@@ -331,3 +331,12 @@ def test_an_explicit_filter_lower_overrides_the_resource_setting() -> None:
         copy.deepcopy(RECORDS), config, watermark=WATERMARK, poll_start=START, remembered=set(), filter_lower=True
     )
     assert [e.object_id for e in changes.events] == ["now"]
+
+
+@pytest.mark.parametrize("text", ["1.5", "3", '"candidates"', "true"])
+def test_a_poller_configuration_string_holding_a_scalar_is_a_400(text: str) -> None:
+    # A JSON-encoded string that parses to a number or string (found by the API fuzzer: it was a 500)
+    with pytest.raises(ValidationError) as refused:
+        parse_poller_configuration(text)
+
+    assert refused.value.field == f"configuration.{POLLER_CONFIGURATION}"
