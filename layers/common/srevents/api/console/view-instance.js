@@ -1,16 +1,6 @@
 // One instance: its facts, the poller state per resource, "Poll now", and its notifications, newest first.
 import { api } from "./api.js";
-import {
-  dash,
-  fmtTime,
-  intervalOf,
-  resultBadge,
-  shortId,
-  stateBadges,
-  statusBadge,
-  subscriptionBadge,
-  tagList,
-} from "./display.js";
+import { dash, fmtTime, intervalOf, resultBadge, shortId, stateBadges, statusBadge, subscriptionBadge, tagList } from "./display.js";
 import { h, render, row } from "./dom.js";
 import { deleteInstance, toggleEnabled } from "./instance-actions.js";
 import { announceNext, notify, showError } from "./messages.js";
