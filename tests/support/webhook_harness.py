@@ -21,6 +21,7 @@ from srevents.api.app import create_app
 from srevents.services.webhook_inbound import WebhookInbound
 from srevents.services.webhook_worker import Callback, WebhookWorker
 from srevents.wiring import api_services, webhook_worker
+from tests.support.leaks import register_secret
 from tests.support.poll_harness import PollHarness, build_harness
 
 
@@ -68,6 +69,9 @@ class WebhookHarness:
 
     def create_instance(self, **configuration: Any) -> int:
         created = self.poll.instances.create(self.poll.caller, self.body(**configuration), self.public_url)
+        for subscription in self.store.webhooks.subscriptions.all():  # its secret keys must never leak
+            for key in subscription.keys:
+                register_secret(key.value)
         return int(created["id"])
 
     def settle(self) -> list[str]:
