@@ -6,20 +6,21 @@ the changes happened (a failing one is retried before the next is sent). A callb
 2xx answer within `callback_timeout` (the vendor expects a 202 within 5 s); otherwise it is retried
 after each of `retry_delays` (the vendor's cadence: 1, 3, 10, 45, 120 minutes ... up to 24 hours, ten
 retries), then given up. Every attempt is signed afresh (new timestamp) with the subscription's keys
-valid at that moment, and keeps its `event-id`. Timings scale (`WebhookTimings.scaled`), like the
+valid at that moment, and keeps its `event-id`. The waits scale (`WebhookTimings.scaled`) with the
 local stack's `--time-scale`. Faults (faults.CallbackFaults) are decided when a callback is queued.
 """
 
 from __future__ import annotations
 
 import base64
+import copy
 import http.client
 import itertools
 import secrets
 import threading
 import uuid
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -34,7 +35,9 @@ LOG_LIMIT = 10_000  # callback attempts kept for inspection (oldest dropped firs
 
 @dataclass(frozen=True)
 class WebhookTimings:
-    """Seconds. `scaled(n)` runs everything n times faster."""
+    """Seconds. `scaled(n)` makes the waits n times shorter (retry delays, the reorder wait), as the local
+    stack's `--time-scale` does for its own retries; the answer timeouts stay the vendor's real ones (a
+    receiver is not faster for being in a sped-up world), and tests that need them short set them."""
 
     callback_timeout: float = 5.0
     handshake_timeout: float = 20.0
@@ -44,11 +47,8 @@ class WebhookTimings:
     def scaled(self, factor: float) -> WebhookTimings:
         if factor <= 0:
             raise ValueError("the time scale must be positive")
-        return WebhookTimings(
-            self.callback_timeout / factor,
-            self.handshake_timeout / factor,
-            tuple(d / factor for d in self.retry_delays),
-            self.reorder_wait / factor,
+        return replace(
+            self, retry_delays=tuple(d / factor for d in self.retry_delays), reorder_wait=self.reorder_wait / factor
         )
 
 
@@ -113,7 +113,6 @@ class Callback:
 @dataclass
 class _Lane:
     queue: deque[Callback] = field(default_factory=deque)
-    busy: bool = False
     stopped: bool = False
 
 
@@ -171,14 +170,12 @@ class CallbackSender:
     def wait_idle(self, timeout: float) -> bool:
         """Waits until every queued callback has been delivered or given up; False if `timeout` ran out first."""
         with self._lock:
-            return self._lock.wait_for(
-                lambda: all(not lane.queue and not lane.busy for lane in self._lanes.values()), timeout
-            )
+            return self._lock.wait_for(lambda: not self._lanes, timeout)  # a lane ends when its queue is empty
 
     def log(self) -> list[dict[str, Any]]:
         """Every attempt (and dropped callback), oldest first."""
         with self._lock:
-            return [dict(entry) for entry in self._log]
+            return copy.deepcopy(list(self._log))
 
     def reset_log(self) -> None:
         with self._lock:
@@ -186,26 +183,28 @@ class CallbackSender:
 
     # --- the lane's thread ----------------------------------------------------------------------
     def _run(self, subscription_id: str, lane: _Lane) -> None:
+        """Sends the lane's callbacks until its queue is empty; then the lane is removed (a new one starts
+        with the next callback), so an idle subscription holds no thread."""
         while True:
-            callback = self._next(lane, None)
-            if callback is None:
-                return
+            with self._lock:
+                if lane.stopped or not lane.queue:
+                    if self._lanes.get(subscription_id) is lane:
+                        del self._lanes[subscription_id]
+                    self._lock.notify_all()
+                    return
+                callback = lane.queue.popleft()
             if "reorder" in callback.faults:
                 swapped = self._next(lane, self.timings.reorder_wait)
                 if swapped is not None:
                     self._process(lane, swapped)
             self._process(lane, callback)
-            with self._lock:
-                lane.busy = False
-                self._lock.notify_all()
 
-    def _next(self, lane: _Lane, timeout: float | None) -> Callback | None:
-        """The lane's next callback (marking the lane busy); None when stopped or `timeout` passes."""
+    def _next(self, lane: _Lane, timeout: float) -> Callback | None:
+        """The lane's next callback, waiting up to `timeout` for one; None when stopped or none came."""
         with self._lock:
             self._lock.wait_for(lambda: lane.stopped or bool(lane.queue), timeout)
             if lane.stopped or not lane.queue:
                 return None
-            lane.busy = True
             return lane.queue.popleft()
 
     def _wait(self, lane: _Lane, seconds: float) -> bool:
@@ -215,7 +214,11 @@ class CallbackSender:
 
     def _process(self, lane: _Lane, callback: Callback) -> None:
         if "drop" in callback.faults:
-            self._record(callback, "", 0, Answer(None, {}), "dropped", {}, duplicate=False)
+            try:
+                url = self._subscriptions.get(None, callback.subscription_id).callback_url
+            except WebhookError:
+                return
+            self._record(callback, url, 0, Answer(None, {}), "dropped", {}, duplicate=False)
             return
         delay = callback.faults.get("delay")
         if delay is not None and not self._wait(lane, delay.seconds):

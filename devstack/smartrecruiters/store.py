@@ -37,9 +37,6 @@ PUBLIC_BASE_URL = "https://api.smartrecruiters.com"
 # Candidates need an application to be listed (vendor: "having at least one job application");
 # this stands in for the job when a test does not care which one.
 GENERAL_APPLICATION = ("0c7c43a5-7b3e-4e31-9d54-4b4f2f9c1d00", "General Application")
-# The vendor's OAuth scopes the simulator checks; an API key has all of them unless given fewer.
-WEBHOOK_SCOPES = ("webhooks_read", "webhooks_write", "webhooks_delete", "webhooks_manage")
-
 ChangeListener = Callable[[RecordChange], None]
 
 
