@@ -137,8 +137,10 @@ def test_a_deleted_candidate_becomes_a_deleted_event(webhooks: WebhookHarness) -
     assert notifications[0]["message"]["raw"]["candidates"] == [{"id": candidate["id"]}]
 
 
-def _post(harness: WebhookHarness, instance_id: int, headers: dict[str, str], body: bytes) -> requests.Response:
-    url = f"{harness.public_url}/events/smartrecruiters/{instance_id}"
+def _post(
+    harness: WebhookHarness, instance_id: int, headers: dict[str, str], body: bytes, prefix: str = ""
+) -> requests.Response:
+    url = f"{harness.public_url}{prefix}/events/smartrecruiters/{instance_id}"
     return requests.post(url, data=body, headers=headers, timeout=10)
 
 
@@ -191,8 +193,10 @@ def test_a_correctly_signed_but_stale_callback_is_refused(webhooks: WebhookHarne
     fresh = _post(webhooks, instance_id, _signed(webhooks, key.value, body), body)
     stale = _post(webhooks, instance_id, _signed(webhooks, key.value, body, skew=-301), body)
 
-    assert (fresh.status_code, stale.status_code) == (202, 401)
-    assert len(webhooks.trigger.take()) == 1
+    at_platform_path = _post(webhooks, instance_id, _signed(webhooks, key.value, body), body, "/elements/api-v2")
+
+    assert (fresh.status_code, stale.status_code, at_platform_path.status_code) == (202, 401, 202)
+    assert len(webhooks.trigger.take()) == 2
 
 
 def test_deleting_the_instance_deletes_the_subscription(webhooks: WebhookHarness) -> None:
