@@ -333,10 +333,18 @@ def test_an_explicit_filter_lower_overrides_the_resource_setting() -> None:
     assert [e.object_id for e in changes.events] == ["now"]
 
 
-@pytest.mark.parametrize("text", ["1.5", "3", '"candidates"', "true"])
-def test_a_poller_configuration_string_holding_a_scalar_is_a_400(text: str) -> None:
-    # A JSON-encoded string that parses to a number or string (found by the API fuzzer: it was a 500)
-    with pytest.raises(ValidationError) as refused:
-        parse_poller_configuration(text)
-
-    assert refused.value.field == f"configuration.{POLLER_CONFIGURATION}"
+@pytest.mark.parametrize("text", ["5", '"text"', "null", "true"])
+def test_a_poller_configuration_string_holding_no_object_is_a_400(text: str) -> None:
+    # JSON-encoded configuration (the platform's other form) that parses to a number, a string or null
+    with pytest.raises(ValidationError) as caught:
+        validate_configuration(
+            {
+                API_KEY: "k",
+                "event.notification.enabled": True,
+                POLLER_CONFIGURATION: text,
+                "event.notification.callback.url": CALLBACK,
+                "event.poller.refresh_interval": 15,
+            },
+            POLICY,
+        )
+    assert caught.value.field.startswith(f"configuration.{POLLER_CONFIGURATION}")
