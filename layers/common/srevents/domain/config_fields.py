@@ -87,7 +87,7 @@ def depth_within(value: Any, limit: int) -> bool:
             [
                 v
                 for item in level
-                for v in (item.values() if isinstance(item, dict) else item if isinstance(item, list) else ())
+                for v in (item.values() if isinstance(item, dict) else item)
                 if isinstance(v, dict | list)
             ]
             if level
