@@ -38,3 +38,9 @@ class Conflict(DomainError):
 
 class PayloadTooLarge(DomainError):
     status = 413
+
+
+class UpstreamUnavailable(DomainError):
+    """SmartRecruiters did not answer (or failed) a call the request depends on; nothing was changed."""
+
+    status = 502

@@ -155,9 +155,46 @@ ROUTES: dict[str, dict[str, Any]] = {
         "put": _op("Enable the instance", {**_ok(_INSTANCE_REF), **_errors("401", "404", "409")}, parameters=[_ID]),
         "delete": _op("Disable the instance", {**_ok(_INSTANCE_REF), **_errors("401", "404", "409")}, parameters=[_ID]),
     },
+    "/events/smartrecruiters/{id}": {
+        "post": {
+            "summary": (
+                "SmartRecruiters' webhook callbacks for a webhook instance (public). Accepted only when "
+                "`smartrecruiters-signature` matches one of the subscription's live secret keys and "
+                "`smartrecruiters-timestamp` is within 5 minutes; answers the `X-Hook-Secret` activation "
+                "handshake while the subscription is being activated"
+            ),
+            "security": [],
+            "parameters": [
+                _ID,
+                *[
+                    {"name": name, "in": "header", "schema": {"type": "string"}}
+                    for name in (
+                        "smartrecruiters-signature",
+                        "smartrecruiters-timestamp",
+                        "event-id",
+                        "event-name",
+                        "event-version",
+                        "link",
+                        "X-Hook-Secret",
+                    )
+                ],
+            ],
+            "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
+            "responses": {
+                "200": {
+                    "description": "The activation handshake, X-Hook-Secret echoed",
+                    "headers": {"X-Hook-Secret": {"schema": {"type": "string"}}},
+                },
+                "202": {"description": "A verified callback, handed over for processing"},
+                "401": {"description": "Refused (not signed by the subscription, stale, or no activation under way)"},
+                "404": _ERROR,
+                "413": _ERROR,
+            },
+        }
+    },
     "/instances/{id}/poller": {
         "get": _op(
-            "Poller state per resource: watermark, last run, records, events, last error",
+            "Poller state per resource: watermark, last run, records, events, last error; the webhook subscription",
             {**_ok({"$ref": "#/components/schemas/PollerStatus"}), **_errors("401", "404")},
             parameters=[_ID],
         )
@@ -284,7 +321,37 @@ SCHEMAS: dict[str, Any] = {
             "pushPaused": {"type": "boolean"},
             "pushPausedReason": {"type": ["string", "null"]},
             "redelivery": {"type": ["object", "null"]},
-            "resources": {"type": "array", "items": {"type": "object"}},
+            "resources": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "description": (
+                        "one resource's poll state; with webhooks also webhookEvents, caughtByReconciliation "
+                        "(changes a poll found that no callback had brought), callbacks, duplicateCallbacks, "
+                        "deferredToPoll, lastCallback, webhookFailures, lastWebhookError"
+                    ),
+                },
+            },
+            "webhook": {
+                "oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/WebhookSubscription"}],
+                "description": "the SmartRecruiters subscription of a webhook instance (null when polling)",
+            },
+        },
+    },
+    "WebhookSubscription": {
+        "type": "object",
+        "properties": {
+            "status": {"type": "string", "enum": ["active", "inactive"]},
+            "subscriptionId": {"type": ["string", "null"]},
+            "events": {"type": "array", "items": {"type": "string"}},
+            "callbackUrl": {"type": ["string", "null"]},
+            "activatedDate": {"type": ["string", "null"], "format": "date-time"},
+            "lastCallback": {"type": ["string", "null"], "format": "date-time"},
+            "callbacks": {"type": "integer"},
+            "webhookEvents": {"type": "integer"},
+            "caughtByReconciliation": {"type": "integer"},
+            "consecutiveFailures": {"type": "integer"},
+            "lastError": {"type": ["string", "null"]},
         },
     },
     "Error": {
@@ -311,8 +378,13 @@ SCHEMAS: dict[str, Any] = {
                     "event.notification.enabled": {"type": ["boolean", "string"]},
                     "event.vendor.type": {
                         "type": "string",
-                        "enum": ["polling"],
-                        "description": "may be omitted: polling",
+                        "enum": ["polling", "webhook"],
+                        "description": (
+                            "may be omitted: polling. `webhook`: SmartRecruiters pushes changes within seconds "
+                            "(a subscription made, activated and deleted with the instance; its callbacks arrive "
+                            "at /events/smartrecruiters/{id}), and the schedule keeps polling at the interval to "
+                            "reconcile what webhooks missed"
+                        ),
                     },
                     "event.notification.callback.url": {"type": "string", "format": "uri"},
                     "event.notification.signature.key": {"type": "string"},
