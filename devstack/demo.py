@@ -25,7 +25,8 @@ class Tally:
     delivered: Counter[Version] = field(default_factory=Counter)
     polls: list[float] = field(default_factory=list)  # when polls started (monotonic)
     finished: list[float] = field(default_factory=list)  # when polls ended (monotonic)
-    deletions: set[Version] = field(default_factory=set)
+    deletions: dict[tuple[str, str], Version] = field(default_factory=dict)  # (type, id) → its deletion
+    latencies: list[float] = field(default_factory=list)  # change made → first delivery, seconds
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def changed(self, object_type: str, record: dict[str, Any]) -> None:
@@ -33,16 +34,29 @@ class Tally:
             self.made[(object_type, record["id"], record["updatedOn"])] = time.monotonic()
 
     def deleted(self, object_type: str, audit_event: dict[str, Any]) -> None:
-        """A deletion is the last version of its record: always owed, as a DELETED event."""
+        """A deletion is the last version of its record: always owed, as a DELETED event. The audit event's
+        date names it; a DELETED event of that record counts as it whatever its date (the webhook path dates
+        a deletion with its callback, not the audit log)."""
         version = (object_type, audit_event["entityId"], audit_event["eventDate"])
         with self.lock:
             self.made[version] = time.monotonic()
-            self.deletions.add(version)
+            self.deletions[version[:2]] = version
 
     def received(self, events: list[dict[str, Any]]) -> None:
         with self.lock:
+            now = time.monotonic()
             for event in events:
-                self.delivered[(event["objectType"], event["objectId"], event["date"])] += 1
+                version = (event["objectType"], event["objectId"], event["date"])
+                if event.get("eventType") == "DELETED":
+                    version = self.deletions.get(version[:2], version)
+                self.delivered[version] += 1
+                if self.delivered[version] == 1 and version in self.made:
+                    self.latencies.append(now - self.made[version])
+
+    def median_latency(self) -> float | None:
+        with self.lock:
+            ordered = sorted(self.latencies)
+        return ordered[len(ordered) // 2] if ordered else None
 
     def poll_started(self) -> None:
         with self.lock:
@@ -66,7 +80,7 @@ class Tally:
             history.sort()
             for index, (made, version) in enumerate(history):
                 replaced = history[index + 1][0] if index + 1 < len(history) else float("inf")
-                by_deletion = index + 1 < len(history) and history[index + 1][1] in self.deletions
+                by_deletion = index + 1 < len(history) and history[index + 1][1] == self.deletions.get(version[:2])
                 if replaced == float("inf") or self._seen_by_a_poll(made, replaced, by_deletion):
                     owed.add(version)
         return owed
@@ -93,10 +107,64 @@ class Tally:
             }
 
 
+class Tallies:
+    """One Tally per demo instance (a polling one and a webhook one watch the same records), and the
+    summary lines that compare the two paths."""
+
+    def __init__(self, grace_seconds: float) -> None:
+        self._grace = grace_seconds
+        self._tallies: dict[int, tuple[str, Tally]] = {}
+        self._lock = threading.Lock()
+
+    def watch(self, instance_id: int, kind: str) -> None:
+        with self._lock:
+            self._tallies[instance_id] = (kind, Tally(self._grace))
+
+    def _all(self) -> list[tuple[int, str, Tally]]:
+        with self._lock:
+            return [(i, kind, tally) for i, (kind, tally) in self._tallies.items()]
+
+    def changed(self, object_type: str, record: dict[str, Any]) -> None:
+        for _, _, tally in self._all():
+            tally.changed(object_type, record)
+
+    def deleted(self, object_type: str, audit_event: dict[str, Any]) -> None:
+        for _, _, tally in self._all():
+            tally.deleted(object_type, audit_event)
+
+    def poll_started(self) -> None:
+        for _, _, tally in self._all():
+            tally.poll_started()
+
+    def poll_finished(self, _result: Any = None) -> None:
+        for _, _, tally in self._all():
+            tally.poll_finished()
+
+    def received(self, instance_id: int, events: list[dict[str, Any]]) -> None:
+        with self._lock:
+            found = self._tallies.get(instance_id)
+        if found is not None:
+            found[1].received(events)
+
+    def lines(self) -> list[str]:
+        out = []
+        for instance_id, kind, tally in self._all():
+            s = tally.summary()
+            median = tally.median_latency()
+            latency = f"{median:.1f} s" if median is not None else "-"
+            out.append(
+                f"{kind} instance {instance_id}: changes made {s['changes']} (deletions {s['deletions']}) "
+                f"· events delivered {s['delivered']} "
+                f"(median {latency} after the change) · duplicates {s['duplicates']} · missing {s['missing']} "
+                f"(awaiting the next poll: {s['waiting']})"
+            )
+        return out
+
+
 class ChangeMaker:
     """Creates, updates and now and then deletes candidates and jobs at a steady pace."""
 
-    def __init__(self, store: Any, tally: Tally, every_seconds: float = 2.0, seed: int = 7) -> None:
+    def __init__(self, store: Any, tally: Tally | Tallies, every_seconds: float = 2.0, seed: int = 7) -> None:
         self._store = store
         self._tally = tally
         self._every = every_seconds

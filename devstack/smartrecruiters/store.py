@@ -219,6 +219,12 @@ class SimulatorStore:
         with self._lock:
             return copy.deepcopy([e for e in self._audit if entity_id is None or e["entityId"] == entity_id])
 
+    def record(self, resource: str, record_id: str) -> dict[str, Any] | None:
+        """One record by id (a copy), or None."""
+        with self._lock:
+            found = self._records[resource].get(record_id)
+            return copy.deepcopy(found) if found is not None else None
+
     def records(self, resource: str) -> list[dict[str, Any]]:
         """Every record of a resource, in creation order (not the order the API serves)."""
         with self._lock:

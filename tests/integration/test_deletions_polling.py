@@ -405,7 +405,7 @@ def test_patch_of_other_keys_does_not_check_again(harness: PollHarness, api_on_s
     assert reply.status == 200 and harness.store.counters()["requests"] == {}
 
 
-def test_smartrecruiters_failing_at_the_check_is_a_503_and_nothing_is_stored(
+def test_smartrecruiters_failing_at_the_check_is_a_502_and_nothing_is_stored(
     harness: PollHarness, api_on_simulator: ApiClient
 ) -> None:
     harness.store.fail_next(3, status=500, path_prefix="/audit-events")
@@ -414,7 +414,7 @@ def test_smartrecruiters_failing_at_the_check_is_a_503_and_nothing_is_stored(
         "/instances", auth=harness.credentials, json_body=body_with(API_KEY, candidates={"includeDeleted": True})
     )
 
-    assert reply.status == 503, reply.text
+    assert reply.status == 502, reply.text
     assert "Nothing was stored" in reply.body["message"]
     assert api_on_simulator.get("/instances", auth=harness.credentials).body == []
     assert Counter(harness.store.counters()["responses"]) == Counter({"500": 3})

@@ -99,11 +99,11 @@ def test_a_401_is_a_400_naming_the_api_key() -> None:
 
 
 @pytest.mark.parametrize("status", [500, 429, None])
-def test_other_upstream_failures_are_a_503_that_stores_nothing(status: int | None) -> None:
+def test_other_upstream_failures_are_a_502_that_stores_nothing(status: int | None) -> None:
     client = FakeClient(SmartRecruitersError(status, "SmartRecruiters GET /audit-events failed after 3 attempts"))
 
     with pytest.raises(UpstreamUnavailable) as caught:
         check_audit_access(client, ["candidates"], NOW)
 
-    assert caught.value.status == 503
+    assert caught.value.status == 502
     assert "Nothing was stored" in caught.value.message

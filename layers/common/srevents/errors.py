@@ -41,6 +41,6 @@ class PayloadTooLarge(DomainError):
 
 
 class UpstreamUnavailable(DomainError):
-    """SmartRecruiters could not answer a check the request depends on; nothing was stored: try again."""
+    """SmartRecruiters did not answer (or failed) a call the request depends on; nothing was changed."""
 
-    status = 503
+    status = 502

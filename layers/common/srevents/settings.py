@@ -53,6 +53,11 @@ class Settings:
     retry_schedule: str = "day"
     # Local stack and tests only: divides delivery retry delays so a day of retries takes seconds.
     retry_delay_scale: float = 1.0
+    # The API's public base URL (SmartRecruiters posts webhook callbacks under it). Empty: the URL the request
+    # came in on (API Gateway's domain name and stage); set it behind a custom domain, and for the local stack.
+    public_api_url: str = ""
+    # How long a webhook callback waits for a poll of its instance to finish before Lambda retries it.
+    webhook_lease_wait_seconds: float = 30.0
 
     def __post_init__(self) -> None:
         if self.delivery_workers < 1:

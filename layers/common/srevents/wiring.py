@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from srevents.services.instances_service import InstancesService
     from srevents.services.poll_service import PollService
     from srevents.services.poller_control import PollerControl
+    from srevents.services.webhook_inbound import WebhookInbound
+    from srevents.services.webhook_subscriptions import SubscriptionManager
+    from srevents.services.webhook_worker import WebhookWorker
 
 # What each function cannot run without (checked at cold start). The API sends nothing to the queue: its
 # retry route posts to the callback directly (services/callback_attempts.py).
@@ -82,6 +85,39 @@ def instances_service(settings: Settings, clock: Clock | None = None) -> Instanc
         smartrecruiters=smartrecruiters_clients(settings, clock, max_attempts=3, read_timeout=8),
         clock=clock or SystemClock(),
         callback_policy=callback_policy(settings),
+        subscriptions=subscription_manager(settings, clock),
+    )
+
+
+def subscription_manager(settings: Settings, clock: Clock | None = None) -> SubscriptionManager:
+    from srevents.adapters.secrets import SecretBox
+    from srevents.adapters.smartrecruiters_webhooks import WebhooksApi
+    from srevents.adapters.webhook_activations import WebhookActivations
+    from srevents.services.webhook_subscriptions import SubscriptionManager
+
+    return SubscriptionManager(
+        webhooks_api=lambda api_key: WebhooksApi(api_key, settings.smartrecruiters_base_url, clock=clock),
+        activations=WebhookActivations(client("dynamodb"), settings.instances_table),
+        secret_box=SecretBox(client("kms"), settings.kms_key_id),
+        clock=clock or SystemClock(),
+    )
+
+
+def webhook_inbound(settings: Settings, clock: Clock | None = None) -> WebhookInbound:
+    """The public route SmartRecruiters' callbacks arrive at: verify, then hand over to the poll function."""
+    from srevents.adapters.instances_store import InstancesStore
+    from srevents.adapters.poll_trigger import PollTrigger
+    from srevents.adapters.secrets import SecretBox
+    from srevents.adapters.webhook_activations import WebhookActivations
+    from srevents.services.webhook_inbound import WebhookInbound
+
+    dynamodb = client("dynamodb")
+    return WebhookInbound(
+        instances=InstancesStore(dynamodb, settings.instances_table),
+        activations=WebhookActivations(dynamodb, settings.instances_table),
+        secret_box=SecretBox(client("kms"), settings.kms_key_id),
+        trigger=PollTrigger(client("lambda"), settings.poll_function_arn),
+        clock=clock or SystemClock(),
     )
 
 
@@ -168,7 +204,9 @@ def api_services(settings: Settings, clock: Clock | None = None) -> ApiServices:
         instances=instances_service(settings, clock),
         poller=poller_control(settings, clock),
         events=events_service(settings, clock),
+        webhooks=webhook_inbound(settings, clock),
         max_request_bytes=settings.max_request_bytes,
+        public_api_url=settings.public_api_url,
     )
 
 
@@ -242,4 +280,24 @@ def deliver_service(settings: Settings, clock: Clock | None = None, sender: Any 
         processor=FifoGroupProcessor(workers=settings.delivery_workers),
         attempt_seconds=settings.callback_total_timeout + ATTEMPT_MARGIN_SECONDS,
         schedule=SCHEDULES[settings.retry_schedule],
+    )
+
+
+def webhook_worker(settings: Settings, clock: Clock | None = None) -> WebhookWorker:
+    """The poll function's other job: one verified webhook callback → its notification."""
+    from srevents.adapters.instances_store import InstancesStore
+    from srevents.adapters.notification_queue import NotificationQueue
+    from srevents.adapters.poller_state_store import PollerStateStore
+    from srevents.adapters.secrets import SecretBox
+    from srevents.services.webhook_worker import WebhookLimits, WebhookWorker
+
+    dynamodb = client("dynamodb")
+    return WebhookWorker(
+        instances=InstancesStore(dynamodb, settings.instances_table),
+        poller_state=PollerStateStore(dynamodb, settings.poller_state_table),
+        secret_box=SecretBox(client("kms"), settings.kms_key_id),
+        queue=NotificationQueue(client("sqs"), settings.notification_queue_url),
+        smartrecruiters=smartrecruiters_clients(settings, clock),
+        clock=clock or SystemClock(),
+        limits=WebhookLimits(lease_wait_seconds=settings.webhook_lease_wait_seconds),
     )

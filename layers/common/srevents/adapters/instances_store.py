@@ -46,6 +46,8 @@ def _to_item(instance: Instance) -> dict[str, Any]:
             "notificationsSuspended": instance.notifications_suspended,
             "pushPaused": instance.push_paused,
             "redelivery": instance.redelivery.as_item() if instance.redelivery else None,
+            "webhook": instance.webhook,
+            "webhookSecrets": instance.webhook_secrets,
         }
     )
 
@@ -69,6 +71,8 @@ def _from_item(raw: dict[str, Any]) -> Instance:
         notifications_suspended=item.get("notificationsSuspended"),
         push_paused=item.get("pushPaused"),
         redelivery=Redelivery.from_item(item.get("redelivery")),
+        webhook=item.get("webhook"),
+        webhook_secrets=item.get("webhookSecrets"),
     )
 
 

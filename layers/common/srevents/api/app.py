@@ -17,6 +17,7 @@ from srevents.errors import NotFound
 from srevents.services.events_service import EventsService
 from srevents.services.instances_service import Caller, InstancesService
 from srevents.services.poller_control import PollerControl
+from srevents.services.webhook_inbound import WebhookInbound
 
 PLATFORM_PREFIX = "/elements/api-v2"
 """Every route is also served under the hosted platform's prefix: its users' scripts work unchanged."""
@@ -27,7 +28,9 @@ class ApiServices:
     instances: InstancesService
     poller: PollerControl
     events: EventsService
+    webhooks: WebhookInbound | None = None
     max_request_bytes: int = 64 * 1024
+    public_api_url: str = ""  # empty: the URL each request came in on
 
 
 def create_app(services: ApiServices) -> APIGatewayRestResolver:
@@ -59,6 +62,9 @@ def create_app(services: ApiServices) -> APIGatewayRestResolver:
     def query(name: str) -> str | None:
         return request.query(app.current_event, name)
 
+    def public_url() -> str:
+        return services.public_api_url or request.public_base_url(app.current_event)
+
     @app.get("/openapi.json")
     @open_to_all
     def get_openapi() -> Response:
@@ -89,7 +95,7 @@ def create_app(services: ApiServices) -> APIGatewayRestResolver:
 
     @app.post("/instances")
     def create_instance() -> Response:
-        return json_response(200, services.instances.create(caller(), body()))
+        return json_response(200, services.instances.create(caller(), body(), public_url()))
 
     @app.get("/instances")
     def list_instances() -> Response:
@@ -111,7 +117,9 @@ def create_app(services: ApiServices) -> APIGatewayRestResolver:
 
     @app.patch("/instances/<instance_id>")
     def patch_instance(instance_id: str) -> Response:
-        return json_response(200, services.instances.patch(caller(), request.instance_id(instance_id), body()))
+        return json_response(
+            200, services.instances.patch(caller(), request.instance_id(instance_id), body(), public_url())
+        )
 
     @app.delete("/instances/<instance_id>")
     def delete_instance(instance_id: str) -> Response:
@@ -120,11 +128,15 @@ def create_app(services: ApiServices) -> APIGatewayRestResolver:
 
     @app.put("/instances/<instance_id>/enabled")
     def enable_instance(instance_id: str) -> Response:
-        return json_response(200, services.instances.set_enabled(caller(), request.instance_id(instance_id), True))
+        return json_response(
+            200, services.instances.set_enabled(caller(), request.instance_id(instance_id), True, public_url())
+        )
 
     @app.delete("/instances/<instance_id>/enabled")
     def disable_instance(instance_id: str) -> Response:
-        return json_response(200, services.instances.set_enabled(caller(), request.instance_id(instance_id), False))
+        return json_response(
+            200, services.instances.set_enabled(caller(), request.instance_id(instance_id), False, public_url())
+        )
 
     @app.get("/instances/<instance_id>/poller")
     def poller_status(instance_id: str) -> Response:
@@ -170,5 +182,19 @@ def create_app(services: ApiServices) -> APIGatewayRestResolver:
     def retry_event(instance_id: str, event_id: str) -> Response:
         instance = services.instances.owned(caller(), request.instance_id(instance_id))
         return json_response(200, services.events.retry(instance, request.notification_id(event_id)))
+
+    # -- SmartRecruiters' webhook callbacks: public, each one checked against its subscription's keys ----
+    @app.post("/events/smartrecruiters/<instance_id>")
+    @open_to_all
+    def smartrecruiters_callback(instance_id: str) -> Response:
+        if services.webhooks is None:
+            raise NotFound("no such route")
+        try:
+            target = request.instance_id(instance_id)
+        except NotFound:
+            return json_response(401, {"message": "callback refused"})
+        raw = request.raw_body(app.current_event, services.max_request_bytes)
+        answer = services.webhooks.receive(target, app.current_event.headers, raw)
+        return json_response(answer.status, answer.body, answer.headers)
 
     return app

@@ -127,7 +127,7 @@ ROUTES: dict[str, dict[str, Any]] = {
             "Create an element instance (the seed's body works verbatim)",
             {
                 **_ok(_INSTANCE_REF, "The instance, with its token (shown only here)"),
-                **_errors("400", "401", "413", "503"),
+                **_errors("400", "401", "413", "502"),
             },
             requestBody=_JSON_BODY,
         ),
@@ -144,7 +144,7 @@ ROUTES: dict[str, dict[str, Any]] = {
         "get": _op("One instance, secrets masked", {**_ok(_INSTANCE_REF), **_errors("401", "404")}, parameters=[_ID]),
         "patch": _op(
             "Change name, tags or configuration keys (null removes a key)",
-            {**_ok(_INSTANCE_REF), **_errors("400", "401", "404", "409", "413", "503")},
+            {**_ok(_INSTANCE_REF), **_errors("400", "401", "404", "409", "413", "502")},
             parameters=[_ID],
             requestBody={"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
         ),
@@ -158,9 +158,46 @@ ROUTES: dict[str, dict[str, Any]] = {
         "put": _op("Enable the instance", {**_ok(_INSTANCE_REF), **_errors("401", "404", "409")}, parameters=[_ID]),
         "delete": _op("Disable the instance", {**_ok(_INSTANCE_REF), **_errors("401", "404", "409")}, parameters=[_ID]),
     },
+    "/events/smartrecruiters/{id}": {
+        "post": {
+            "summary": (
+                "SmartRecruiters' webhook callbacks for a webhook instance (public). Accepted only when "
+                "`smartrecruiters-signature` matches one of the subscription's live secret keys and "
+                "`smartrecruiters-timestamp` is within 5 minutes; answers the `X-Hook-Secret` activation "
+                "handshake while the subscription is being activated"
+            ),
+            "security": [],
+            "parameters": [
+                _ID,
+                *[
+                    {"name": name, "in": "header", "schema": {"type": "string"}}
+                    for name in (
+                        "smartrecruiters-signature",
+                        "smartrecruiters-timestamp",
+                        "event-id",
+                        "event-name",
+                        "event-version",
+                        "link",
+                        "X-Hook-Secret",
+                    )
+                ],
+            ],
+            "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
+            "responses": {
+                "200": {
+                    "description": "The activation handshake, X-Hook-Secret echoed",
+                    "headers": {"X-Hook-Secret": {"schema": {"type": "string"}}},
+                },
+                "202": {"description": "A verified callback, handed over for processing"},
+                "401": {"description": "Refused (not signed by the subscription, stale, or no activation under way)"},
+                "404": _ERROR,
+                "413": _ERROR,
+            },
+        }
+    },
     "/instances/{id}/poller": {
         "get": _op(
-            "Poller state per resource: watermark, last run, records, events, last error",
+            "Poller state per resource: watermark, last run, records, events, last error; the webhook subscription",
             {**_ok({"$ref": "#/components/schemas/PollerStatus"}), **_errors("401", "404")},
             parameters=[_ID],
         )
@@ -288,11 +325,35 @@ SCHEMAS: dict[str, Any] = {
             "pushPausedReason": {"type": ["string", "null"]},
             "redelivery": {"type": ["object", "null"]},
             "resources": {"type": "array", "items": {"$ref": "#/components/schemas/PollerResourceStatus"}},
+            "webhook": {
+                "oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/WebhookSubscription"}],
+                "description": "the SmartRecruiters subscription of a webhook instance (null when polling)",
+            },
+        },
+    },
+    "WebhookSubscription": {
+        "type": "object",
+        "properties": {
+            "status": {"type": "string", "enum": ["active", "inactive"]},
+            "subscriptionId": {"type": ["string", "null"]},
+            "events": {"type": "array", "items": {"type": "string"}},
+            "callbackUrl": {"type": ["string", "null"]},
+            "activatedDate": {"type": ["string", "null"], "format": "date-time"},
+            "lastCallback": {"type": ["string", "null"], "format": "date-time"},
+            "callbacks": {"type": "integer"},
+            "webhookEvents": {"type": "integer"},
+            "caughtByReconciliation": {"type": "integer"},
+            "consecutiveFailures": {"type": "integer"},
+            "lastError": {"type": ["string", "null"]},
         },
     },
     "PollerResourceStatus": {
         "type": "object",
-        "description": "One resource's poller state; the counts are the last run's",
+        "description": (
+            "One resource's poller state; the counts are the last run's. With webhooks also webhookEvents, "
+            "caughtByReconciliation (changes a poll found that no callback had brought), callbacks, "
+            "duplicateCallbacks, deferredToPoll, lastCallback, webhookFailures, lastWebhookError"
+        ),
         "properties": {
             "resource": {"type": "string"},
             "watermark": {"type": ["string", "null"], "format": "date-time"},
@@ -330,7 +391,7 @@ SCHEMAS: dict[str, Any] = {
                     "candidates and jobs only: also read SmartRecruiters' audit log (GET /audit-events) and emit "
                     "a DELETED event per CANDIDATE_DELETED, CANDIDATE_DELETED_DUE_TO_MERGE or JOB_DELETED. The API "
                     "key needs SmartRecruiters' audit_events_read permission, checked when it is turned on: 400 "
-                    "without it, 503 if SmartRecruiters cannot be asked"
+                    "without it, 502 if SmartRecruiters cannot be asked"
                 ),
             },
         },
@@ -410,8 +471,13 @@ SCHEMAS: dict[str, Any] = {
                     "event.notification.enabled": {"type": ["boolean", "string"]},
                     "event.vendor.type": {
                         "type": "string",
-                        "enum": ["polling"],
-                        "description": "may be omitted: polling",
+                        "enum": ["polling", "webhook"],
+                        "description": (
+                            "may be omitted: polling. `webhook`: SmartRecruiters pushes changes within seconds "
+                            "(a subscription made, activated and deleted with the instance; its callbacks arrive "
+                            "at /events/smartrecruiters/{id}), and the schedule keeps polling at the interval to "
+                            "reconcile what webhooks missed"
+                        ),
                     },
                     "event.notification.callback.url": {"type": "string", "format": "uri"},
                     "event.notification.signature.key": {"type": "string"},

@@ -126,3 +126,19 @@ def json_body(event: APIGatewayProxyEvent, max_bytes: int) -> Any:
     except UnicodeEncodeError:
         raise ValidationError("body", "holds a string that is not valid Unicode (a lone surrogate)") from None
     return parsed
+
+
+def public_base_url(event: APIGatewayProxyEvent) -> str:
+    """The API's base URL as its callers reach it: API Gateway's domain name and stage (a custom domain with
+    a base path needs the PUBLIC_API_URL setting instead)."""
+    context = event.request_context
+    return f"https://{context.domain_name}/{context.stage}"
+
+
+def raw_body(event: APIGatewayProxyEvent, max_bytes: int) -> bytes:
+    """The body's bytes as sent (what a signature covers), at most `max_bytes`."""
+    raw = event.body or ""
+    data = base64.b64decode(raw) if event.is_base64_encoded else raw.encode("utf-8", "surrogateescape")
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(f"request body is larger than {max_bytes} bytes")
+    return data

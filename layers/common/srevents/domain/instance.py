@@ -10,11 +10,14 @@ from srevents.domain.instance_config import (
     ENABLED,
     KEPT,
     REFRESH_INTERVAL,
+    VENDOR_TYPE,
     InstanceSpec,
     masked_configuration,
 )
+from srevents.domain.poller_config import POLLER_CONFIGURATION
 from srevents.domain.resources import ELEMENT_KEY, ELEMENT_NAME, HUB
 from srevents.domain.schedule import ScheduleSpec, schedule_for
+from srevents.domain.webhooks import WEBHOOK, subscription_events
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,10 @@ class Instance:
     push_paused: str | None = None  # why push is paused (a notification failed its last retry): QUEUED
     redelivery: Redelivery | None = None  # a redelivery of parked notifications under way
     extra: dict[str, Any] = field(default_factory=dict)
+    # Real time: the SmartRecruiters subscription (`subscriptionId`, `events`, `callbackUrl`, `status`,
+    # `activatedDate`), and its secret keys sealed as the other secrets are (adapters/secrets.py).
+    webhook: dict[str, Any] | None = None
+    webhook_secrets: bytes | None = None
 
     @property
     def events_enabled(self) -> bool:
@@ -44,6 +51,17 @@ class Instance:
     @property
     def refresh_interval(self) -> int:
         return int(self.configuration[REFRESH_INTERVAL])
+
+    @property
+    def is_webhook(self) -> bool:
+        return self.configuration.get(VENDOR_TYPE) == WEBHOOK
+
+    @property
+    def wanted_subscription_events(self) -> tuple[str, ...]:
+        """The webhook events this instance should be subscribed to now (none: no subscription)."""
+        if not self.is_webhook or not self.events_enabled or self.disabled:
+            return ()
+        return subscription_events(list(self.configuration.get(POLLER_CONFIGURATION) or ()))
 
     @property
     def schedule(self) -> ScheduleSpec | None:

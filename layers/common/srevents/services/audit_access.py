@@ -5,7 +5,7 @@ answers become the API's:
 - 403 (the key lacks `audit_events_read`; the vendor: "ADMINISTRATOR role is required") → 400 naming the
   resource's `includeDeleted` and the missing permission;
 - 401 (or a key that is not a valid header value) → 400 naming `configuration.api.key`;
-- anything else that fails after the client's retries (5xx, 429, a timeout, no connection) → 503: nothing
+- anything else that fails after the client's retries (5xx, 429, a timeout, no connection) → 502: nothing
   is stored and the request can be sent again. The retries stop when another would not end within
   CHECK_SECONDS of the first try, so the API answers inside API Gateway's 29 s. Accepting the instance
   unchecked would let a key without the permission through, to fail at every poll instead.
@@ -28,7 +28,7 @@ CHECK_SECONDS = 20.0
 
 
 def check_audit_access(client: Any, resources: Sequence[str], now: datetime) -> None:
-    """Raise ValidationError (400) or UpstreamUnavailable (503) unless the client's key may read the audit log."""
+    """Raise ValidationError (400) or UpstreamUnavailable (502) unless the client's key may read the audit log."""
     query = audit_query(resources[0], now - timedelta(minutes=1), now)
     query["eventName"] = [name for resource in resources for name in audit_query(resource, now, now)["eventName"]]
     deadline = time.monotonic() + CHECK_SECONDS

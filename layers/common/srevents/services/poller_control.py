@@ -49,6 +49,7 @@ class PollerControl:
             "refreshInterval": instance.refresh_interval,
             "pollInProgress": lease_held,
             "resources": resources,
+            "webhook": _subscription(instance, resources),
         }
 
     def poll_now(self, instance: Instance) -> dict[str, Any]:
@@ -91,3 +92,25 @@ class PollerControl:
         if not self._state.replace_resources(instance.id, changed, to_millis(now)):
             raise Conflict("a poll is running for this instance; replay again in a moment")
         return {"instanceId": instance.id, "since": iso_millis(since), "resources": list(changed)}
+
+
+def _subscription(instance: Instance, resources: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """A webhook instance's subscription and its callbacks (None for a polling instance)."""
+    if not instance.is_webhook:
+        return None
+    webhook = instance.webhook or {}
+    last = [r["lastCallback"] for r in resources if r.get("lastCallback")]
+    errors = [r["lastWebhookError"] for r in resources if r.get("lastWebhookError")]
+    return {
+        "status": webhook.get("status", "inactive"),
+        "subscriptionId": webhook.get("subscriptionId"),
+        "events": webhook.get("events", []),
+        "callbackUrl": webhook.get("callbackUrl"),
+        "activatedDate": webhook.get("activatedDate"),
+        "lastCallback": max(last) if last else None,
+        "callbacks": sum(r.get("callbacks", 0) for r in resources),
+        "webhookEvents": sum(r.get("webhookEvents", 0) for r in resources),
+        "caughtByReconciliation": sum(r.get("caughtByReconciliation", 0) for r in resources),
+        "consecutiveFailures": sum(r.get("webhookFailures", 0) for r in resources),
+        "lastError": errors[0] if errors else None,
+    }

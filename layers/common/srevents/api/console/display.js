@@ -24,6 +24,10 @@ export function statusBadge(status) {
   return badge(status || "UNKNOWN", kinds[status] || "muted");
 }
 
+export function subscriptionBadge(status) {
+  return badge(status || "inactive", status === "active" ? "ok" : "bad");
+}
+
 export function resultBadge(result) {
   if (!result) return badge("never polled", "muted");
   const kinds = { ok: "ok", partial: "warn", error: "bad" };

@@ -1,6 +1,6 @@
 // One instance: its facts, the poller state per resource, "Poll now", and its notifications, newest first.
 import { api, apiPage } from "./api.js";
-import { dash, fmtTime, intervalOf, resultBadge, shortId, stateBadges, statusBadge, tagList } from "./display.js";
+import { dash, fmtTime, intervalOf, resultBadge, shortId, stateBadges, statusBadge, subscriptionBadge, tagList } from "./display.js";
 import { h, render, row } from "./dom.js";
 import { deleteInstance, toggleEnabled } from "./instance-actions.js";
 import { announceNext, notify, showError } from "./messages.js";
@@ -35,6 +35,27 @@ function pollerRows(poller) {
   );
 }
 
+// A webhook instance's subscription: its state at SmartRecruiters, and what its callbacks and the polls brought.
+function subscriptionFacts(webhook) {
+  if (!webhook) return [];
+  const fact = (name, value, key) => h("div", { "data-fact": key }, h("dt", {}, name), h("dd", {}, value));
+  return [
+    fact("Subscription", subscriptionBadge(webhook.status), "status"),
+    fact("Events", webhook.events.length ? webhook.events.join(", ") : dash, "events"),
+    fact("Last callback", fmtTime(webhook.lastCallback), "last-callback"),
+    fact("Callbacks", String(webhook.callbacks ?? 0), "callbacks"),
+    fact("Events by webhook", String(webhook.webhookEvents ?? 0), "webhook-events"),
+    fact("Caught by reconciliation", String(webhook.caughtByReconciliation ?? 0), "reconciled"),
+    fact(
+      "Failures",
+      webhook.lastError
+        ? h("span", { class: "error-text" }, `${webhook.consecutiveFailures} in a row: ${webhook.lastError}`)
+        : String(webhook.consecutiveFailures ?? 0),
+      "failures",
+    ),
+  ];
+}
+
 function eventRows(instanceId, events) {
   return events.map((e) =>
     row(
@@ -67,6 +88,11 @@ export async function viewInstance({ params, isCurrent }) {
   let nextPage = page.next;
 
   const pollerBody = h("tbody", {}, pollerRows(poller));
+  const subscription = h(
+    "dl",
+    { class: "facts inline card", id: "subscription", "aria-label": "Webhook subscription", hidden: poller.webhook ? null : true },
+    subscriptionFacts(poller.webhook),
+  );
   const eventsBody = h("tbody", {}, eventRows(id, events));
   const emptyEvents = h(
     "p",
@@ -83,6 +109,8 @@ export async function viewInstance({ params, isCurrent }) {
     ]);
     if (!isCurrent()) return null;
     pollerBody.replaceChildren(...pollerRows(p));
+    subscription.replaceChildren(...subscriptionFacts(p.webhook));
+    subscription.hidden = !p.webhook;
     // Keep pages already loaded beyond the first one.
     const seen = new Set(first.items.map((e) => e.id));
     events = first.items.concat(events.slice(PAGE).filter((e) => !seen.has(e.id)));
@@ -251,6 +279,7 @@ export async function viewInstance({ params, isCurrent }) {
       "section",
       { "aria-labelledby": "poller-title", class: "section" },
       h("h2", { id: "poller-title" }, "Poller"),
+      subscription,
       progress,
       h(
         "div",
