@@ -132,12 +132,20 @@ class Tallies:
         for _, _, tally in self._all():
             tally.deleted(object_type, audit_event)
 
-    def poll_started(self) -> None:
-        for _, _, tally in self._all():
+    def _polled(self, invocation: Any) -> list[Tally]:
+        """The tallies a poll function invocation (its event or its result) concerns: a scheduled or poll-now
+        poll of an instance is that instance's poll; a webhook callback's invocation is no poll."""
+        if not isinstance(invocation, dict) or "webhook" in invocation:
+            return []
+        instance_id = invocation.get("instanceId")
+        return [tally for i, _, tally in self._all() if instance_id is None or i == instance_id]
+
+    def poll_started(self, event: Any = None) -> None:
+        for tally in self._polled(event if event is not None else {}):
             tally.poll_started()
 
-    def poll_finished(self, _result: Any = None) -> None:
-        for _, _, tally in self._all():
+    def poll_finished(self, result: Any = None) -> None:
+        for tally in self._polled(result if result is not None else {}):
             tally.poll_finished()
 
     def received(self, instance_id: int, events: list[dict[str, Any]]) -> None:

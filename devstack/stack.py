@@ -156,7 +156,7 @@ class PollRunner:
                 if "webhook" not in event:
                     self._waiting.discard(event.get("instanceId"))  # type: ignore[arg-type]
             if self.on_start:
-                self.on_start()
+                self.on_start(event)
             try:
                 result = handler(event, LambdaContext(function_name="srevents-PollFunction", timeout_seconds=300))
                 with self._lock:

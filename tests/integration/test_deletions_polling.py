@@ -564,3 +564,41 @@ def test_a_poll_short_of_time_in_the_records_does_not_read_the_audit_log_again(h
     assert harness.store.counters()["requests"] == {"/audit-events": 1, "/candidates": 3}
     events = harness.events(harness.drain())
     assert Counter(e["eventType"] for e in events) == Counter({"DELETED": 5, "CREATED": 250})
+
+
+def test_a_deletion_the_webhook_path_remembered_under_an_earlier_date_is_not_sent_again(harness: PollHarness) -> None:
+    import boto3
+
+    from srevents.adapters.poller_state_store import PollerStateStore
+    from srevents.domain.deletions import deletion_version
+
+    # Given a polled instance, and a candidate deleted at T whose deletion the webhook path already sent and
+    # remembered under its callback's timestamp, whole seconds: T - 0.5 s
+    instance = with_deletions(harness)
+    harness.clock.advance(5)
+    candidate = harness.store.create_candidate()
+    harness.clock.advance(60)
+    harness.poll(instance)
+    harness.drain()
+    harness.clock.advance(10.5)
+    harness.store.delete_candidate(candidate["id"])
+    deleted_at = harness.clock.now()
+    store = PollerStateStore(boto3.client("dynamodb", region_name="us-east-1"), harness.settings.poller_state_table)
+    state = store.read(instance).resources["candidates"]
+    version = deletion_version("candidates", candidate["id"])
+    webhook_ms = int(deleted_at.timestamp() * 1000) - 500
+    store.replace_resources(
+        instance, {"candidates": state.with_changes(remembered={**state.remembered, version: webhook_ms})}, 0
+    )
+
+    # When the next poll starts 59.7 s after the deletion: its commit forgets versions dated up to T - 0.3 s,
+    # and the poll after it reads the audit log from T - 0.3 s
+    harness.clock.set(deleted_at + timedelta(seconds=59.7))
+    harness.poll(instance)
+    kept = harness.state(instance)["candidates"].remembered.get(version)
+    harness.clock.advance(60)
+    harness.poll(instance)
+
+    # Then the first keeps it remembered under the audit event's date, and neither sends it again
+    assert kept == webhook_ms + 500
+    assert deleted(harness, harness.drain()) == []

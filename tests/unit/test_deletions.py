@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from srevents.clock import iso_millis
+from srevents.clock import iso_millis, to_millis
 from srevents.domain import notifications
 from srevents.domain.changes import UPDATED, Event, version_key
 from srevents.domain.deletions import (
@@ -230,3 +230,12 @@ def test_a_cursor_stored_before_the_audit_position_existed_reads_the_audit_log_a
     cursor = decode_state(stored).cursor
 
     assert cursor is not None and (cursor.page_id, cursor.audit_page_id, cursor.audit_done) == ("p-7", None, False)
+
+
+def test_a_remembered_deletion_read_again_reports_its_audit_date_to_keep_it_remembered() -> None:
+    version = deletion_version("candidates", "c-1")
+
+    found = detect([audit("c-1", LOWER + timedelta(seconds=7))], remembered=frozenset({version}))
+
+    assert found.events == []
+    assert found.still_remembered == {version: to_millis(LOWER + timedelta(seconds=7))}

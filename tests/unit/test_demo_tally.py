@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from devstack.demo import Tally
+from devstack.demo import Tallies, Tally
 
 
 def deletion(entity_id: str, date: str) -> dict[str, str]:
@@ -64,3 +64,21 @@ def test_a_version_a_whole_poll_saw_before_the_deletion_is_owed() -> None:
     tally.received([{"objectType": "candidates", "objectId": "c-1", "date": "2026-11-29T10:00:05.000Z"}])
 
     assert tally.summary()["missing"] == 1
+
+
+def test_a_webhook_callbacks_invocation_is_no_poll_of_the_polling_instance() -> None:
+    # Given a polling and a webhook instance, and a candidate updated twice
+    tallies = Tallies(grace_seconds=0)
+    tallies.watch(1, "polling")
+    tallies.watch(2, "webhook")
+    tallies.changed("candidates", {"id": "c-1", "updatedOn": "2026-11-29T10:00:00.000Z"})
+
+    # When only the webhook instance's poll function runs (a callback), then the record changes again
+    tallies.poll_started({"instanceId": 2, "webhook": {"eventName": "candidate.updated"}})
+    tallies.poll_started({"instanceId": 2})
+    tallies.changed("candidates", {"id": "c-1", "updatedOn": "2026-11-29T10:00:09.000Z"})
+
+    # Then the polling instance owes only the latest version (no poll of its own saw the first)
+    [polling, webhook] = tallies.lines()
+    assert polling.startswith("polling instance 1:") and "missing 1 " in polling
+    assert "missing 2 " in webhook  # its poll did see the first version

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from srevents.clock import from_iso, iso_millis
+from srevents.clock import from_iso, iso_millis, to_millis
 from srevents.domain.changes import Event
 from srevents.domain.records import compact
 
@@ -61,6 +61,9 @@ class DeletionSet:
     unreadable: int = 0  # no entityId or eventDate, or a name this resource does not delete with
     outside: int = 0  # dated outside (lower, upper]: another poll's
     already_emitted: int = 0
+    # Remembered deletions read again, with their audit date: the commit keeps them remembered while that date
+    # is in the window (the webhook path remembers a deletion under its callback's date, which can be earlier).
+    still_remembered: dict[bytes, int] = field(default_factory=dict)
 
 
 def _date(value: Any) -> datetime | None:
@@ -113,6 +116,7 @@ def detect_deletions(
             continue
         if version in remembered:
             result.already_emitted += 1
+            result.still_remembered[version] = max(result.still_remembered.get(version, 0), to_millis(when))
             continue
         order = (when, str(audit.get("id", "")))
         if version in found:

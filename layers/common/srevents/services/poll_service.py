@@ -236,7 +236,7 @@ class PollService:
         keep_after = lower if new_watermark is None else lower_bound(new_watermark, config.poll_delay_seconds)
         committed = state.with_changes(
             watermark=new_watermark,
-            remembered=state.remember(emitted, keep_after=keep_after),
+            remembered=state.remember({**_refreshed(state, deletions), **emitted}, keep_after=keep_after),
             pending=(),
             cursor=cursor,
             last_run_started=iso_millis(started),
@@ -402,6 +402,12 @@ class PollService:
         """(planned notifications rebuilt with their ids, new notifications for everything else)."""
         ctx = InstanceContext(instance.id, instance.organization_id, instance.created_by, instance.name, instance.tags)
         return notifications.plan(ctx, object_type, [(p.id, p.versions) for p in pending], events, poll_date)
+
+
+def _refreshed(state: ResourceState, deletions: DeletionSet) -> dict[bytes, int]:
+    """Remembered deletions the audit log still shows, dated at the later of the two dates: a deletion stays
+    remembered while its audit event can be read again (domain/deletions.py)."""
+    return {v: max(state.remembered.get(v, 0), ms) for v, ms in deletions.still_remembered.items()}
 
 
 def _pending_versions(state: ResourceState) -> set[bytes]:
