@@ -30,11 +30,13 @@ if TYPE_CHECKING:
     from srevents.services.instances_service import InstancesService
     from srevents.services.poll_service import PollService
     from srevents.services.poller_control import PollerControl
+    from srevents.services.request_limit import OrganizationRequestLimit
 
 # What each function cannot run without (checked at cold start). The API sends nothing to the queue: its
 # retry route posts to the callback directly (services/callback_attempts.py).
 API_SETTINGS = (
     "instances_table",
+    "rate_limits_table",
     "poller_state_table",
     "notifications_table",
     "kms_key_id",
@@ -152,6 +154,19 @@ def events_service(settings: Settings, clock: Clock | None = None) -> EventsServ
     )
 
 
+def request_limit(settings: Settings, clock: Clock | None = None) -> OrganizationRequestLimit:
+    """Each organization's share of the API: its bucket in the rate-limits table."""
+    from srevents.adapters.rate_limits_store import RateLimitsStore
+    from srevents.domain.token_bucket import BucketPolicy
+    from srevents.services.request_limit import OrganizationRequestLimit
+
+    return OrganizationRequestLimit(
+        RateLimitsStore(client("dynamodb"), settings.rate_limits_table),
+        BucketPolicy(settings.api_requests_per_second, settings.api_burst),
+        clock or SystemClock(),
+    )
+
+
 def api_services(settings: Settings, clock: Clock | None = None) -> ApiServices:
     from srevents.api.app import ApiServices
 
@@ -160,6 +175,7 @@ def api_services(settings: Settings, clock: Clock | None = None) -> ApiServices:
         poller=poller_control(settings, clock),
         events=events_service(settings, clock),
         max_request_bytes=settings.max_request_bytes,
+        request_limit=request_limit(settings, clock),
     )
 
 
