@@ -31,8 +31,8 @@ def test_an_absent_or_idle_bucket_is_written_from_now() -> None:
     idle = plan(POLICY, 4_000 * MS, 5_000 * MS)
 
     # Then
-    assert absent == Idle(now=5_000 * MS, new_tat=5_100 * MS)
-    assert idle == Idle(now=5_000 * MS, new_tat=5_100 * MS)
+    assert absent == Idle(now=5_000 * MS, new_tat=5_100 * MS, tokens=1)
+    assert idle == Idle(now=5_000 * MS, new_tat=5_100 * MS, tokens=1)
 
 
 def test_a_busy_bucket_is_added_to_within_the_burst() -> None:
@@ -40,7 +40,7 @@ def test_a_busy_bucket_is_added_to_within_the_burst() -> None:
     step = plan(POLICY, 5_100 * MS, 5_000 * MS, tokens=2)
 
     # Then the store adds two tokens' worth if the stored value is at most burst - 2 tokens ahead
-    assert step == Busy(now=5_000 * MS, cost=200 * MS, highest=5_100 * MS)
+    assert step == Busy(now=5_000 * MS, cost=200 * MS, highest=5_100 * MS, tokens=2)
 
 
 def test_a_burst_passes_and_the_next_take_waits_for_one_token() -> None:
@@ -76,16 +76,29 @@ def test_no_window_gets_more_than_burst_plus_rate_times_its_length() -> None:
         assert abs(len(granted) * tokens - (POLICY.burst + 10 * 2.99)) <= tokens
 
 
+def test_a_take_of_up_to_n_takes_what_the_bucket_holds() -> None:
+    # Given a bucket with one token left of three
+    tat = 200 * MS
+
+    # When a batch of three is asked for, at least one
+    step = plan(POLICY, tat, 0, tokens=3, at_least=1)
+
+    # Then the one token is taken; asking for at least two waits for the second
+    assert step == Busy(now=0, cost=100 * MS, highest=200 * MS, tokens=1)
+    assert plan(POLICY, tat, 0, tokens=3, at_least=2) == Denied(wait=100 * MS)
+    assert plan(POLICY, None, 0, tokens=3, at_least=1) == Idle(now=0, new_tat=300 * MS, tokens=3)
+
+
 def test_retry_after_is_whole_seconds_rounded_up() -> None:
     assert Denied(wait=1).retry_after_seconds == 1
     assert Denied(wait=MICROS).retry_after_seconds == 1
     assert Denied(wait=MICROS + 1).retry_after_seconds == 2
 
 
-@pytest.mark.parametrize("tokens", [0, 4])
-def test_a_take_is_one_to_burst_tokens(tokens: int) -> None:
+@pytest.mark.parametrize(("tokens", "at_least"), [(0, None), (4, None), (2, 3), (2, 0)])
+def test_a_take_is_one_to_burst_tokens(tokens: int, at_least: int | None) -> None:
     with pytest.raises(ValueError, match="1 to 3 tokens"):
-        plan(POLICY, None, 0, tokens)
+        plan(POLICY, None, 0, tokens, at_least)
 
 
 @pytest.mark.parametrize(("rate", "burst"), [(0, 1), (-1, 1), (float("inf"), 1), (1, 0)])

@@ -56,6 +56,9 @@ class Settings:
     api_burst: int = 20
     smartrecruiters_requests_per_second: float = 10.0
     smartrecruiters_token_batch: int = 5
+    # false: each container keeps SmartRecruiters' limits on its own (saves the table's calls where no two
+    # instances share a key)
+    smartrecruiters_shared_limit: bool = True
     # Local stack and tests only: divides delivery retry delays so a day of retries takes seconds.
     retry_delay_scale: float = 1.0
 
@@ -66,9 +69,9 @@ class Settings:
             raise SettingsError("SCHEDULE_FLEXIBLE_WINDOW_MINUTES must be from 0 to 1440")
         if self.api_requests_per_second <= 0 or self.api_burst < 1:
             raise SettingsError("API_REQUESTS_PER_SECOND must be positive and API_BURST at least 1")
-        if self.smartrecruiters_requests_per_second <= 0 or not 1 <= self.smartrecruiters_token_batch <= 10:
+        if self.smartrecruiters_requests_per_second <= 0 or not 1 <= self.smartrecruiters_token_batch <= 9:
             raise SettingsError(
-                "SMARTRECRUITERS_REQUESTS_PER_SECOND must be positive and SMARTRECRUITERS_TOKEN_BATCH from 1 to 10"
+                "SMARTRECRUITERS_REQUESTS_PER_SECOND must be positive and SMARTRECRUITERS_TOKEN_BATCH from 1 to 9"
             )
         if self.callback_total_timeout <= 0 or self.retry_delay_scale <= 0:
             raise SettingsError("CALLBACK_TOTAL_TIMEOUT and RETRY_DELAY_SCALE must be positive")

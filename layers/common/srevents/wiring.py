@@ -179,19 +179,43 @@ def api_services(settings: Settings, clock: Clock | None = None) -> ApiServices:
     )
 
 
-POLL_SETTINGS = ("instances_table", "poller_state_table", "kms_key_id", "notification_queue_url")
+POLL_SETTINGS = ("instances_table", "poller_state_table", "kms_key_id", "notification_queue_url", "rate_limits_table")
 
 
 def smartrecruiters_clients(settings: Settings, clock: Clock | None = None) -> Callable[[str], SmartRecruitersClient]:
-    """One client per API key per container: keep-alive connections and a shared rate limiter."""
-    from srevents.adapters.smartrecruiters import SmartRecruitersClient
+    """One client per API key per container: keep-alive connections, the container's rate limiter, and the
+    key's limits shared with every other container (in the rate-limits table, by the key's hash)."""
+    from srevents.adapters.rate_limits_store import RateLimitsStore
+    from srevents.adapters.shared_key_limit import SharedKeyLimit
+    from srevents.adapters.smartrecruiters import KeyGates, SmartRecruitersClient
 
     clients: dict[str, SmartRecruitersClient] = {}
+    gates = KeyGates()  # this container's first gate per key
+    store = RateLimitsStore(client("dynamodb"), settings.rate_limits_table)
+    clock = clock or SystemClock()
 
     def for_key(api_key: str) -> SmartRecruitersClient:
         digest = hashlib.sha256(api_key.encode()).hexdigest()
         if digest not in clients:
-            clients[digest] = SmartRecruitersClient(api_key, settings.smartrecruiters_base_url, clock=clock)
+            shared = (
+                SharedKeyLimit(
+                    store,
+                    digest,
+                    clock,
+                    rate=settings.smartrecruiters_requests_per_second,
+                    batch=settings.smartrecruiters_token_batch,
+                )
+                if settings.smartrecruiters_shared_limit
+                else None
+            )
+            clients[digest] = SmartRecruitersClient(
+                api_key,
+                settings.smartrecruiters_base_url,
+                clock=clock,
+                requests_per_second=settings.smartrecruiters_requests_per_second,
+                shared=shared,
+                gates=gates,
+            )
         return clients[digest]
 
     return for_key

@@ -43,6 +43,7 @@ class Taken:
     `lease_until` is the other holder's lease end when a lease, not the bucket, refused it."""
 
     allowed: bool
+    tokens: int = 0  # how many were taken
     wait: int = 0
     lease_until: int | None = None
     calls: int = 0
@@ -56,13 +57,22 @@ class RateLimitsStore:
         self._lock = threading.Lock()
         self.calls = 0  # UpdateItem calls made, for the benchmarks
 
-    def take(self, key: str, policy: BucketPolicy, now: int, tokens: int = 1, lease: Lease | None = None) -> Taken:
-        """Take `tokens` from bucket `key` at `now` (microseconds), and `lease` with them when given."""
+    def take(
+        self,
+        key: str,
+        policy: BucketPolicy,
+        now: int,
+        tokens: int = 1,
+        lease: Lease | None = None,
+        at_least: int | None = None,
+    ) -> Taken:
+        """Take `tokens` (or as many as there are, if at least `at_least`) from bucket `key` at `now`
+        (microseconds), and `lease` with them when given."""
         with self._lock:
             tat = self._seen.get(key)
         calls = 0
         for _ in range(_ATTEMPTS):
-            step = plan(policy, tat, now, tokens)
+            step = plan(policy, tat, now, tokens, at_least)
             if isinstance(step, Denied):
                 self._remember(key, tat)
                 return Taken(False, wait=step.wait, calls=calls)
@@ -83,7 +93,7 @@ class RateLimitsStore:
                 with self._lock:
                     self.calls += 1
             self._remember(key, int(response["Attributes"]["tat"]["N"]))
-            return Taken(True, calls=calls)
+            return Taken(True, tokens=step.tokens, calls=calls)
         # Other containers moved the bucket at every try: let the caller wait one token's time.
         return Taken(False, wait=policy.interval, calls=calls)
 

@@ -50,19 +50,21 @@ class BucketPolicy:
 
 @dataclass(frozen=True)
 class Idle:
-    """Write `new_tat` if the stored bucket is absent or at or before `now`."""
+    """Write `new_tat` if the stored bucket is absent or at or before `now`: `tokens` taken."""
 
     now: int
     new_tat: int
+    tokens: int = 1
 
 
 @dataclass(frozen=True)
 class Busy:
-    """Add `cost` to the stored bucket if it lies in (`now`, `highest`]."""
+    """Add `cost` to the stored bucket if it lies in (`now`, `highest`]: `tokens` taken."""
 
     now: int
     cost: int
     highest: int
+    tokens: int = 1
 
 
 @dataclass(frozen=True)
@@ -80,17 +82,24 @@ class Denied:
 Plan = Idle | Busy | Denied
 
 
-def plan(policy: BucketPolicy, tat: int | None, now: int, tokens: int = 1) -> Plan:
-    """What to write to take `tokens` at `now` from a bucket last seen at `tat` (None: absent or unknown idle)."""
-    if not 1 <= tokens <= policy.burst:
-        raise ValueError(f"a take must be of 1 to {policy.burst} tokens, got {tokens}")
-    cost = tokens * policy.interval
-    highest = now + policy.tolerance - cost  # the largest stored value from which this take still fits
-    if tat is None or tat <= now:
-        return Idle(now, now + cost)
-    if tat <= highest:
-        return Busy(now, cost, highest)
-    return Denied(tat - highest)
+def plan(policy: BucketPolicy, tat: int | None, now: int, tokens: int = 1, at_least: int | None = None) -> Plan:
+    """What to write to take `tokens` at `now` from a bucket last seen at `tat` (None: absent).
+
+    With `at_least`, as many of `tokens` as the bucket holds are taken, if that is at least `at_least`
+    (a caller that wants a batch but can use fewer need not wait for a full bucket).
+    """
+    least = tokens if at_least is None else at_least
+    if not 1 <= least <= tokens <= policy.burst:
+        raise ValueError(f"a take must be of 1 to {policy.burst} tokens, got {least}..{tokens}")
+    start = now if tat is None or tat <= now else tat
+    available = (now + policy.tolerance - start) // policy.interval
+    if available < least:
+        return Denied(start - (now + policy.tolerance - least * policy.interval))
+    taking = min(tokens, available)
+    cost = taking * policy.interval
+    if start == now:
+        return Idle(now, now + cost, taking)
+    return Busy(now, cost, now + policy.tolerance - cost, taking)
 
 
 def to_micros(seconds: float) -> int:
