@@ -7,7 +7,9 @@ SHA-256; never the key), one token bucket and one `GET /candidates` lease in the
 the SmartRecruiters client as the second gate after the container's own limiter:
 
 - **Tokens in small batches.** A listing's first request takes one token; its later pages take up to
-  `batch` at once (as many as the bucket holds) and spend them locally, so a long listing costs one DynamoDB call per `batch` requests.
+  `batch` at once (as many as the bucket holds) and spend them locally, so a long listing costs one
+  DynamoDB call per `batch` requests (a key saturated by several containers costs more: up to two calls
+  a request, when a container's view of the bucket is stale).
   Tokens held locally expire soon after they are granted: a token used late would land in a second
   the bucket had already given to someone else. With a bucket of `batch` tokens and tokens kept at most
   `(10 − batch) / rate` seconds, no second can see more than SmartRecruiters' 10 requests (burst + what
