@@ -34,7 +34,7 @@ class Tally:
             for event in events:
                 self.delivered[(event["objectType"], event["objectId"], event["date"])] += 1
 
-    def poll_started(self) -> None:
+    def poll_started(self, event: Any = None) -> None:
         with self.lock:
             self.polls.append(time.monotonic())
 
