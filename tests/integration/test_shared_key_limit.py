@@ -141,3 +141,22 @@ def test_the_table_holds_the_keys_hash_never_the_key(simulated: Simulated) -> No
     assert [item["pk"]["S"] for item in items] == [f"SMARTRECRUITERS#{DIGEST}"]
     assert KEY not in repr(items)
     assert "leaseHolder" not in items[0]  # given back at the end of the listing
+
+
+def test_tokens_held_by_a_container_expire_before_they_could_crowd_a_second(simulated: Simulated) -> None:
+    # Given a container that took a batch of 5 tokens for a listing's later pages
+    store = RateLimitsStore(boto3.client("dynamodb"), simulated.table)
+    limit = SharedKeyLimit(store, DIGEST, simulated.clock, batch=5)
+    with limit.listing("/jobs") as listing:
+        listing.acquire()  # the first page: one token
+        listing.acquire()  # the second: a batch of up to 5, one spent
+    assert store.calls == 2
+
+    # When the held tokens are used within (10 - 5) / 10 s, and then later
+    simulated.clock.advance(0.4)
+    limit.acquire()
+    simulated.clock.advance(0.2)
+    limit.acquire()
+
+    # Then the first came from the batch, the second needed the table again
+    assert store.calls == 3
