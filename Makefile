@@ -74,12 +74,40 @@ test-reliability: $(STAMP) ## Run the reliability suite (writes docs/RELIABILITY
 bench: $(STAMP) ## Run the benchmarks: one table and bench/results.json (ARGS="--quick" or "--only poll,e2e")
 	@$(BIN)/python -m bench $(ARGS)
 
+# The AWS SAM CLI is not a dependency of .venv (it pins an older boto3): install it your own way, or
+# `python3 -m venv ~/.sam && ~/.sam/bin/pip install aws-sam-cli`, then SAM=~/.sam/bin/sam. `make lint` runs
+# `sam validate --lint` (about 2 s, offline) when it is there and says it skipped it when not.
+SAM ?= sam
+SAM_FOUND = $(shell command -v $(SAM) 2>/dev/null)
+export SAM_CLI_TELEMETRY ?= 0
+
 .PHONY: lint
-lint: $(STAMP) ## ruff, mypy and cfn-lint
+lint: $(STAMP) ## ruff, mypy, cfn-lint, and sam validate --lint when the SAM CLI is installed
 	@$(BIN)/ruff check .
 	@$(BIN)/ruff format --check .
 	@$(BIN)/mypy layers/common/srevents functions devstack
 	@$(BIN)/cfn-lint template.yaml
+	@$(if $(SAM_FOUND),AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(SAM) validate --lint --template-file template.yaml,echo "make lint: '$(SAM)' not found: sam validate --lint skipped (SAM=/path/to/sam to run it)")
+
+# Security checks that are not part of `make lint` (they need tools .venv does not hold): checkov and
+# cfn-lint's serverless rules, each in its own virtual environment outside the repository (SECURITY_VENV).
+# docs/SCALING.md#security-checks lists what they find and why each remaining finding does not apply.
+SECURITY_VENV ?= $(HOME)/.cache/srevents-security-venv
+
+$(SECURITY_VENV)/bin/checkov:
+	python3 -m venv $(SECURITY_VENV)
+	$(SECURITY_VENV)/bin/python -m pip install --quiet checkov cfn-lint-serverless
+
+.PHONY: security
+security: $(SECURITY_VENV)/bin/checkov ## checkov and cfn-lint's serverless rules on template.yaml (not part of make test)
+	@$(SECURITY_VENV)/bin/checkov --quiet --compact --skip-download --framework cloudformation \
+	  --config-file .checkov.yaml -f template.yaml
+	@# The serverless rules' remaining findings do not apply (docs/SCALING.md#security-checks): ES2000 cannot
+	@# see the conditional AccessLogSetting, WS1004 looks for /aws/lambda/<name> log groups where LoggingConfig
+	@# names the function's own, ES6000 asks the dead-letter queues for a dead-letter queue, ES7000 asks the
+	@# e-mail subscription for one.
+	@$(SECURITY_VENV)/bin/cfn-lint --append-rules cfn_lint_serverless.rules \
+	  --ignore-checks ES2000 WS1004 ES6000 ES7000 -- template.yaml
 
 .PHONY: format
 format: $(STAMP) ## Format the code
@@ -90,10 +118,34 @@ format: $(STAMP) ## Format the code
 admin: $(STAMP) ## Admin command (make admin ARGS="create-organization --name Acme --user-email a@acme.test")
 	@$(BIN)/python -m srevents.admin $(ARGS)
 
+# Deploying: one stack per stage, srevents-<stage>, tagged project=srevents stage=<stage>. Settings per stage
+# live in samconfig.toml under [<stage>.deploy.parameters] (`make deploy-guided` writes them);
+# PARAMS="Name=value ..." replaces that section's parameter_overrides for one run. `sam build` needs a
+# python3.12 on PATH: the newest ~/.pyenv/versions/3.12.* is put first when there is one.
+STAGE ?=
+PARAMS ?=
+REGION ?=
+PY312_BIN = $(dir $(lastword $(sort $(wildcard $(HOME)/.pyenv/versions/3.12.*/bin/python3.12))))
+SAM_BUILD = $(if $(PY312_BIN),PATH="$(PY312_BIN):$$PATH") $(SAM) build
+SAM_DEPLOY = $(SAM) deploy --config-env $(STAGE) --stack-name srevents-$(STAGE) \
+  --tags project=srevents stage=$(STAGE) --capabilities CAPABILITY_IAM --resolve-s3 \
+  $(if $(REGION),--region $(REGION)) $(if $(strip $(PARAMS)),--parameter-overrides $(PARAMS))
+
+.PHONY: deploy-check
+deploy-check:
+	@test -n "$(STAGE)" || { echo "make: name the stage: make deploy STAGE=dev (stack srevents-dev)" >&2; exit 2; }
+	@echo "$(STAGE)" | grep -Eq '^[a-z][a-z0-9-]{0,30}$$' || { echo "make: STAGE must be lower-case letters, digits and '-' (a stack name part)" >&2; exit 2; }
+	@test -n "$(SAM_FOUND)" || { echo "make: the AWS SAM CLI ('$(SAM)') is not installed; SAM=/path/to/sam" >&2; exit 2; }
+
 .PHONY: deploy
-deploy: ## sam build && sam deploy --guided (needs the AWS SAM CLI and credentials)
-	sam build
-	sam deploy --guided
+deploy: deploy-check ## Build and deploy stack srevents-<STAGE> without prompts (make deploy STAGE=prod [PARAMS="AlarmEmail=..."])
+	$(SAM_BUILD)
+	$(SAM_DEPLOY) --no-confirm-changeset --no-fail-on-empty-changeset
+
+.PHONY: deploy-guided
+deploy-guided: deploy-check ## First deployment of a stage: asks for every parameter and saves them in samconfig.toml
+	$(SAM_BUILD)
+	$(SAM_DEPLOY) --guided
 
 .PHONY: clean
 clean: ## Remove the virtual environment and caches

@@ -10,10 +10,13 @@ What is measured and what is assumed:
   SendMessageBatch; the size of the items written (instance, poller state, delivery log entry) and of a
   notification body; log bytes per poll and per delivery; the functions' own CPU time per event and per
   notification; peak memory;
-- read from template.yaml: each function's MemorySize, the notification TTL, the alarms;
+- read from template.yaml: each function's MemorySize, the notification TTL, the alarms and dashboards;
+- read from the code: how many data keys a container keeps open (SecretBox's bound);
 - assumed, and printed with the table (change them with the flags): the workload (interval, changes
   per instance per day), latencies that only production has (SmartRecruiters per page, an AWS call, a
-  customer's callback), API use per instance, and the share of deliveries that need a retry.
+  customer's callback), API use per instance, the share of deliveries that need a retry, and what
+  envelope encryption's KMS calls depend on (how often secrets are sealed, how long Lambda keeps an
+  execution environment, how many it keeps per concurrent execution).
 - prices: PRICES below, us-east-1 list prices, with their sources and the date they were read.
 
 Free tiers that never expire are applied (Lambda, SQS, KMS, Scheduler, X-Ray, CloudWatch); the
@@ -53,6 +56,7 @@ PRICES: dict[str, tuple[float, str]] = {
     "logs_stored_gb_month": (0.03, "aws.amazon.com/cloudwatch/pricing: Logs storage $0.03 per GB-month"),
     "metric_month": (0.30, "aws.amazon.com/cloudwatch/pricing: custom metric $0.30/month (first 10k)"),
     "alarm_month": (0.10, "aws.amazon.com/cloudwatch/pricing: standard alarm $0.10/month"),
+    "dashboard_month": (3.00, "aws.amazon.com/cloudwatch/pricing: $3.00 per dashboard per month (first 3 free)"),
     "xray_trace": (5.00 / 1e6, "aws.amazon.com/xray/pricing: $5.00 per 1M traces recorded, 100k free"),
 }
 FREE = {
@@ -66,7 +70,9 @@ FREE = {
     "logs_gb": 5,
     "metrics": 10,
     "alarms": 10,
+    "dashboards": 3,
 }
+HOURS_PER_YEAR = 365 * 24
 
 
 @dataclass
@@ -79,7 +85,15 @@ class Workload:
     retry_share: float = 0.02  # deliveries that need one more attempt
     api_calls_per_instance_month: float = 20  # console and API use
     log_platform_bytes: float = 350  # Lambda's START / END / REPORT lines per invocation
-    custom_metrics: int = 13  # Powertools EMF metric names, one dimension (service)
+    access_log_bytes: float = 450  # one API access log line (template.yaml's format)
+    custom_metrics: int = 15  # Powertools EMF metric names, one dimension (service): what the dashboard shows
+    # Envelope encryption (adapters/secrets.py): a container decrypts each data key it meets once and keeps up to
+    # SecretBox's bound of them; the API seals with one data key per container per DATA_KEY_SECONDS (a day).
+    seals_per_instance_year: float = 2.0  # the instance's creation and one change of its secrets
+    data_keys: int = 0  # data keys the instances' secrets are sealed under; 0: one per sealing period with a seal, a year
+    container_hours: float = 2.0  # how long Lambda keeps an execution environment before replacing it
+    containers_per_concurrent: float = 2.0  # environments kept warm per mean concurrent execution (bursts)
+    open_data_keys: int = 0  # plaintext data keys a container keeps; 0: SecretBox's bound (max_entries)
     poll_memory_mb: int = 0  # 0: template.yaml's MemorySize
     deliver_memory_mb: int = 0
 
@@ -172,6 +186,46 @@ def _x_ray(invocations: float) -> float:
     return reservoir + 0.05 * max(0.0, invocations - reservoir)
 
 
+def _open_data_keys_bound() -> int:
+    """How many plaintext data keys one container keeps (SecretBox's `max_entries`, as the functions build it)."""
+    import inspect
+
+    sys.path.insert(0, str(REPO / "layers" / "common"))
+    from srevents.adapters.secrets import SecretBox
+
+    bound: int = inspect.signature(SecretBox).parameters["max_entries"].default
+    return bound
+
+
+def data_keys(instances: int, w: Workload) -> float:
+    """Data keys the instances' secrets are sealed under: one per sealing period (the code's DATA_KEY_SECONDS) in
+    which some instance was sealed (one API container: the API's concurrency is a fraction of one at this use),
+    over a year of seals."""
+    if w.data_keys:
+        return float(w.data_keys)
+    from srevents.adapters.secrets import DATA_KEY_SECONDS
+
+    periods = HOURS_PER_YEAR * 3600 / DATA_KEY_SECONDS
+    seals = instances * w.seals_per_instance_year
+    return periods * (1 - math.exp(-seals / periods))
+
+
+def kms_decrypts(opens: float, concurrency: float, keys: float, bound: int, w: Workload) -> float:
+    """KMS Decrypt calls a month for `opens` secret openings spread over containers with `concurrency`.
+
+    Each container decrypts a data key the first time it meets it. While every data key fits in its bound,
+    that is once per key per container; beyond it the LRU holds `bound` of `keys` keys met at random, so a
+    share 1 - bound/keys of openings misses (what uniform access to an LRU gives).
+    """
+    containers = max(1.0, math.ceil(concurrency * w.containers_per_concurrent))
+    starts = containers * SECONDS_PER_MONTH / 3600 / w.container_hours
+    per_container = opens / starts
+    if keys <= bound:
+        return min(opens, starts * keys * (1 - math.exp(-per_container / keys)))
+    filled = min(per_container, bound)
+    return min(opens, starts * (filled + (per_container - filled) * (1 - bound / keys)))
+
+
 def function_memory(template: dict[str, Any], w: Workload) -> dict[str, int]:
     """Each function's MemorySize (template.yaml, Globals unless its own), or the workload's override."""
     functions = template["Resources"]
@@ -196,7 +250,13 @@ def model(
     memory = function_memory(template, w)
     ttl_days = float(template["Parameters"]["NotificationTtlDays"]["Default"])
     log_retention_days = float(template["Parameters"]["LogRetentionDays"]["Default"])
-    alarms = sum(1 for r in functions.values() if r["Type"] == "AWS::CloudWatch::Alarm")
+    # An alarm is priced per metric it reads (a metric-math alarm's metrics each count).
+    alarms = sum(
+        max(1, sum(1 for q in r["Properties"].get("Metrics", []) if "MetricStat" in q))
+        for r in functions.values()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+    )
+    dashboards = sum(1 for r in functions.values() if r["Type"] == "AWS::CloudWatch::Dashboard")
 
     polls = instances * SECONDS_PER_MONTH / 60 / w.interval_minutes
     events_per_poll = w.changes_per_day * w.interval_minutes / 1440
@@ -221,7 +281,7 @@ def model(
     per_call = 1 / m.sqs_sends_per_notification  # notifications per send call
     sqs_send_requests = sqs_send_calls * math.ceil(per_call * body_bytes / 65536)
     pages = max(1.0, math.ceil(events_per_poll * (1 + 60 / (w.interval_minutes * 60)) / 100))
-    poll_calls = gets + updates + 1 + notifications_per_poll * m.sqs_sends_per_notification  # + KMS Decrypt
+    poll_calls = gets + updates + notifications_per_poll * m.sqs_sends_per_notification  # (KMS: rarely, below)
     poll_ms = (
         pages * w.smartrecruiters_ms_per_page
         + poll_calls * w.aws_call_ms
@@ -238,9 +298,8 @@ def model(
     sqs_consume = receive_requests + deliver_invocations  # ReceiveMessage (by 64 KB) + DeleteMessageBatch
     sqs_idle = 5 * SECONDS_PER_MONTH / 20  # the event source's long-polling receives on an idle queue
     sqs_retry = notifications * w.retry_share  # ChangeMessageVisibility
-    # Per invocation: instance read, KMS Decrypt (caches outlive no poll interval), the batch's log BatchGetItem;
-    # per attempt: the log write.
-    deliver_ms_per_invocation = 3 * w.aws_call_ms
+    # Per invocation: instance read, the batch's log BatchGetItem; per attempt: the log write.
+    deliver_ms_per_invocation = 2 * w.aws_call_ms
     deliver_ms = deliver_invocations * deliver_ms_per_invocation + attempts * (
         w.callback_ms + w.aws_call_ms + m.deliver_cpu_ms_per_notification * _cpu_scale(memory["deliver"])
     )
@@ -253,12 +312,25 @@ def model(
     lambda_requests = polls + deliver_invocations + api_requests
     gb_seconds = poll_gbs + deliver_gbs + api_gbs
     sqs_requests = sqs_send_requests + sqs_consume + sqs_idle + sqs_retry
-    kms_requests = polls + deliver_invocations  # one Decrypt each: SecretBox caches 5 min, polls are 15 min apart
+    # KMS. Before envelope encryption: a Decrypt per poll and per delivery invocation (a cache of 5 minutes
+    # and polls 15 minutes apart). Now: per data key per container (kms_decrypts), and the API's
+    # GenerateDataKey, at most one per sealing period with a seal.
+    kms_before = polls + deliver_invocations
+    keys = data_keys(instances, w)
+    bound = w.open_data_keys or _open_data_keys_bound()
+    poll_concurrency = polls / SECONDS_PER_MONTH * poll_ms / 1000
+    deliver_concurrency = deliver_ms / 1000 / SECONDS_PER_MONTH
+    seals_per_month = instances * w.seals_per_instance_year / 12
+    kms_requests = (
+        kms_decrypts(polls, poll_concurrency, keys, bound, w)
+        + kms_decrypts(deliver_invocations, deliver_concurrency, keys, bound, w)
+        + 720 * (1 - math.exp(-seals_per_month / 720))
+    )
     log_gb = (
         polls * (m.poll_log_bytes + w.log_platform_bytes)
         + attempts * m.deliver_log_bytes
         + deliver_invocations * w.log_platform_bytes
-        + api_requests * (600 + w.log_platform_bytes)
+        + api_requests * (600 + w.log_platform_bytes + w.access_log_bytes)
     ) / 1e9
     log_entries = notifications * ttl_days / 30  # kept for the TTL
     stored_gb = (log_entries * (log_item_bytes + 100) + instances * (m.instance_item_bytes + m.state_item_bytes)) / 1e9
@@ -277,13 +349,13 @@ def model(
         "DynamoDB reads": (poll_rru + deliver_rru) * price["dynamodb_rru"],
         "DynamoDB storage + PITR": max(0.0, stored_gb - FREE["dynamodb_gb"]) * price["dynamodb_gb_month"]
         + stored_gb * price["dynamodb_pitr_gb_month"],
-        "KMS (key + requests)": price["kms_key_month"]
-        + max(0.0, kms_requests - FREE["kms_requests"]) * price["kms_request"],
+        "KMS (key + requests)": _kms_cost(kms_requests, price),
         "API Gateway (REST)": api_requests * price["apigw_rest_request"],
         "CloudWatch Logs": max(0.0, log_gb - FREE["logs_gb"]) * price["logs_ingested_gb"]
         + log_gb * log_retention_days / 30 * price["logs_stored_gb_month"],  # what the retention keeps
-        "CloudWatch metrics + alarms": max(0, w.custom_metrics - FREE["metrics"]) * price["metric_month"]
-        + max(0, alarms - FREE["alarms"]) * price["alarm_month"],
+        "CloudWatch metrics, alarms, dashboard": max(0, w.custom_metrics - FREE["metrics"]) * price["metric_month"]
+        + max(0, alarms - FREE["alarms"]) * price["alarm_month"]
+        + max(0, dashboards - FREE["dashboards"]) * price["dashboard_month"],
         "X-Ray traces": max(0.0, traces - FREE["xray_traces"]) * price["xray_trace"],
     }
     usage = {
@@ -297,11 +369,18 @@ def model(
         "SQS requests / s": sqs_requests / SECONDS_PER_MONTH,
         "DynamoDB WRU / s": (poll_wru + deliver_wru) / SECONDS_PER_MONTH,
         "KMS requests / s": kms_requests / SECONDS_PER_MONTH,
+        "KMS requests / s, before envelope encryption": kms_before / SECONDS_PER_MONTH,
+        "KMS $ / month, before envelope encryption": _kms_cost(kms_before, price),
+        "data keys in use (modelled)": keys,
         "notification body (KiB, mean)": body_bytes / 1024,
         "delivery log stored (GB)": stored_gb,
         "logs ingested (GB / month)": log_gb,
     }
     return cost, usage
+
+
+def _kms_cost(requests: float, price: dict[str, float]) -> float:
+    return price["kms_key_month"] + max(0.0, requests - FREE["kms_requests"]) * price["kms_request"]
 
 
 def _money(value: float) -> str:
@@ -356,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
     rows.append(("per instance", *(f"${t / n:,.3f}" for t, n in zip(totals, SCALES, strict=True))))
     usage_rows: list[tuple[str, ...]] = [("usage", *(f"{n:,}" for n in SCALES))]
     for key in models[0][1]:
-        usage_rows.append((key, *(_count(u[key]) for _, u in models)))
+        usage_rows.append((key, *((_money if "$" in key else _count)(u[key]) for _, u in models)))
 
     run = next(iter(results.values())).get("run", {})
     bullet = "- " if args.markdown else ""
@@ -372,7 +451,11 @@ def main(argv: list[str] | None = None) -> int:
         f"callback {workload.callback_ms:g} ms, {workload.retry_share:.0%} of deliveries retried once, "
         f"{workload.api_calls_per_instance_month:g} API calls per instance per month; memory (MB) "
         + ", ".join(f"{name} {mb}" for name, mb in function_memory(template, workload).items())
-        + "."
+        + f"; secrets sealed {workload.seals_per_instance_year:g} times per instance per year, "
+        + (f"{workload.data_keys:,} data keys" if workload.data_keys else "one data key per sealing period with a seal")
+        + f", a container kept {workload.container_hours:g} h, {workload.containers_per_concurrent:g} kept per"
+        f" concurrent execution, {workload.open_data_keys or _open_data_keys_bound():,} data keys open per"
+        " container."
     )
     print(
         bullet + f"Measured ({run.get('measured_at', '?')}, {run.get('machine', '?')}): "

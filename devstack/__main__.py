@@ -160,7 +160,11 @@ def main(argv: list[str] | None = None) -> int:
             sr_url = args.smartrecruiters_url.rstrip("/")
             say("smartrecruiters", f"polling {sr_url}")
         else:
-            store = SimulatorStore()
+            from devstack.smartrecruiters.callbacks import WebhookTimings
+
+            # Callback retries (1 min, 3 min, ...) run at the stack's time scale, as its schedules do.
+            store = SimulatorStore(webhook_timings=WebhookTimings().scaled(args.time_scale))
+            cleanups.append(store.webhooks.close)
             store.add_api_key(DEMO_API_KEY)
             simulator = SimulatorServer(store, port=args.simulator_port).start()
             cleanups.append(simulator.stop)

@@ -30,6 +30,15 @@ The vendor API served (auth: `X-SmartToken` of a key added with `add_api_key`, e
     GET /users       q (3+ characters), updatedAfter                             default 100
     all: limit, pageId; * = may repeat (any value matches); date filters are strictly-after.
 
+The Webhooks API (webhooks_api.py; vendor tag `subscriptions`) under /webhooks-api/v201907:
+POST/GET /subscriptions, GET/DELETE /subscriptions/{id}, PUT .../activation (handshake: POST to the
+callbackUrl with X-Hook-Secret, 200 echoing it within 20 s, else 424), POST/GET .../secret-key
+(rotating: the previous key stays valid 24 h, at most 16), GET .../callbacks-log. At most 20
+subscriptions per key; keys added with `scopes` lacking webhooks_read/_write/_delete/_manage get a
+403. Every record change (`on_change` listeners; `delete_candidate`/`delete_job` too) raises the
+vendor's events (webhook_events.py), sent signed from background threads with the vendor's retries
+(callbacks.py); `store.webhooks.wait_idle()` waits until they are all out.
+
 Responses are `{limit, offset, nextPageId, totalFound, content}`; `nextPageId` (and a
 `Link: <...>; rel="next"` header) only when another page follows. Paging is a search-after cursor
 over a fixed per-record order (a salted hash of the id); see listing.py for what that means for
@@ -47,10 +56,19 @@ Control endpoints (unauthenticated; JSON bodies; errors in the vendor shape, 400
     GET    /_simulator/{candidates|jobs|users} every record, creation order: {"content": [...]}
     POST   /_simulator/{candidates|jobs|users} vendor fields (+ "jobId", "status" for candidates) 201 record
     PATCH  /_simulator/{resource}/{id}         fields to change; moves updatedOn               200 record
+    DELETE /_simulator/{candidates|jobs}/{id}  deletes it (candidate.deleted)                  200 record
+    GET    /_simulator/webhooks/subscriptions  every subscription + validSecretKeys (no secrets)
+    GET    /_simulator/webhooks/callbacks      every callback attempt, oldest first: subscriptionId, eventId,
+                                                eventName, url, attempt, duplicate, headers, body, status,
+                                                outcome (successful|failed|dropped), error, sentAt
+    DELETE /_simulator/webhooks/callbacks      forgets them                                     200
+    POST   /_simulator/webhooks/faults         {"kind": "drop|duplicate|delay|reorder", "count": N or
+                                                "fraction": 0.1, "seconds": (delay), "eventName": null}  201
+    DELETE /_simulator/webhooks/faults         clears the callback faults                       200
     POST   /_simulator/faults                  {"count": 1, "status": 500, "pathPrefix": null,
                                                 "retryAfter": null}; status 0 drops the connection  201
     POST   /_simulator/latency                 {"seconds": 0.5, "pathPrefix": null}             201
-    DELETE /_simulator/faults                  clears faults and latency (and cuts it short)    200
+    DELETE /_simulator/faults                  clears faults, latency (cutting it short), callback faults 200
     GET    /_simulator/rate-limits             {"perSecond": true, "concurrency": true}
     PUT    /_simulator/rate-limits             same body, either key optional                  200 settings
     GET    /_simulator/counters                {"requests": {path: n}, "responses": {status: n}}

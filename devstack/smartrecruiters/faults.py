@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 from dataclasses import dataclass
 
@@ -70,3 +71,78 @@ class Faults:
             self._latencies.clear()
             self._cleared.set()
             self._cleared = threading.Event()
+
+
+CALLBACK_FAULT_KINDS = ("drop", "duplicate", "delay", "reorder")
+
+
+@dataclass
+class CallbackFault:
+    """What goes wrong with webhook callbacks: the next `remaining` ones, or each with probability `fraction`.
+
+    drop: never sent (logged as dropped); duplicate: sent a second time, same event-id, once the first
+    delivery is over; delay: held `seconds` (real time) before its first attempt, holding the ones behind
+    it too; reorder: sent after the next callback of the same subscription.
+    """
+
+    kind: str
+    remaining: int | None
+    fraction: float | None
+    seconds: float
+    event_name: str | None
+
+    def applies_to(self, event_name: str) -> bool:
+        return self.event_name is None or self.event_name == event_name
+
+
+class CallbackFaults:
+    """Webhook callback faults, decided once per callback (one subscription's copy of an event). Thread-safe."""
+
+    def __init__(self, rng: random.Random) -> None:
+        self._lock = threading.Lock()
+        self._rng = rng
+        self._faults: list[CallbackFault] = []
+
+    def add(
+        self,
+        kind: str,
+        *,
+        count: int | None = None,
+        fraction: float | None = None,
+        seconds: float = 0.0,
+        event_name: str | None = None,
+    ) -> None:
+        if kind not in CALLBACK_FAULT_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(CALLBACK_FAULT_KINDS)}")
+        if (count is None) == (fraction is None):
+            raise ValueError("give either count (the next N callbacks) or fraction (each with that probability)")
+        if count is not None and count < 1:
+            raise ValueError("count must be at least 1")
+        if fraction is not None and not 0 < fraction <= 1:
+            raise ValueError("fraction must be more than 0 and at most 1")
+        if seconds < 0 or (kind == "delay" and not seconds):
+            raise ValueError("a delay needs seconds > 0")
+        with self._lock:
+            self._faults.append(CallbackFault(kind, count, fraction, seconds, event_name))
+
+    def take(self, event_name: str) -> dict[str, CallbackFault]:
+        """The faults this callback suffers, by kind (each kind at most once); counted ones are used up."""
+        hit: dict[str, CallbackFault] = {}
+        with self._lock:
+            for fault in list(self._faults):
+                if fault.kind in hit or not fault.applies_to(event_name):
+                    continue
+                if fault.fraction is not None:
+                    if self._rng.random() < fault.fraction:
+                        hit[fault.kind] = fault
+                    continue
+                hit[fault.kind] = fault
+                assert fault.remaining is not None
+                fault.remaining -= 1
+                if fault.remaining == 0:
+                    self._faults.remove(fault)
+        return hit
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import unicodedata
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -182,3 +183,14 @@ class RecordFactory:
             "active": True,
             "updatedOn": now,
         }
+
+
+@dataclass(frozen=True)
+class RecordChange:
+    """A record created, updated or deleted in the store, as its on-change listeners see it (copies)."""
+
+    resource: str  # "candidates", "jobs" or "users"
+    action: str  # "created", "updated" or "deleted"
+    record_id: str
+    before: dict[str, Any] | None  # None when created
+    after: dict[str, Any] | None  # None when deleted

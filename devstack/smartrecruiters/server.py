@@ -19,6 +19,9 @@ from devstack.smartrecruiters.faults import DROP_CONNECTION
 from devstack.smartrecruiters.listing import BadRequest, CursorCodec, list_page
 from devstack.smartrecruiters.ratelimit import RateLimited, RateLimiter
 from devstack.smartrecruiters.store import RESOURCES, SimulatorStore
+from devstack.smartrecruiters.subscriptions import WebhookError
+from devstack.smartrecruiters.webhooks_api import WEBHOOKS_PREFIX
+from devstack.smartrecruiters.webhooks_api import handle as handle_webhooks
 
 log = logging.getLogger(__name__)
 
@@ -65,18 +68,20 @@ class _Handler(BaseHTTPRequestHandler):
     # --- the vendor API -------------------------------------------------------------------------
     def _api(self, method: str, path: str, params: dict[str, list[str]]) -> None:
         """Auth, then rate limits, then injected latency and faults, then the endpoint itself."""
-        self._discard_body()
+        body = self._read_body()
         key = self.headers.get("X-SmartToken")
         if key is None or not self.store.knows_key(key):
             self._api_error(path, 401, "UNAUTHORIZED", "Missing or invalid X-SmartToken", RateLimiter.idle_headers())
             return
         try:
             with self.store.limits.admit(key, path) as limit_headers:
-                self._admitted(method, path, params, limit_headers)
+                self._admitted(key, method, path, params, body, limit_headers)
         except RateLimited as limited:
             self._api_error(path, 429, "TOO_MANY_REQUESTS", f"Rate limit exceeded: {limited.reason}", limited.headers)
 
-    def _admitted(self, method: str, path: str, params: dict[str, list[str]], headers: dict[str, str]) -> None:
+    def _admitted(
+        self, key: str, method: str, path: str, params: dict[str, list[str]], body: bytes, headers: dict[str, str]
+    ) -> None:
         self.store.faults.delay(path)
         fault = self.store.faults.take(path)
         if fault is not None and fault.status == DROP_CONNECTION:
@@ -87,6 +92,9 @@ class _Handler(BaseHTTPRequestHandler):
             if fault.retry_after is not None:
                 headers = {**headers, "Retry-After": fault.retry_after}
             self._api_error(path, fault.status, "INJECTED_FAULT", f"Injected failure ({fault.status})", headers)
+            return
+        if path.startswith(WEBHOOKS_PREFIX + "/"):
+            self._webhooks(key, method, path, params, body, headers)
             return
         resource = _API_PATHS.get(path)
         if resource is None:
@@ -104,6 +112,20 @@ class _Handler(BaseHTTPRequestHandler):
             headers = {**headers, "Link": self._next_link(path, params, page.next_page_id)}
         self.store.count(path, 200)
         self._send(200, page.body, headers)
+
+    def _webhooks(
+        self, key: str, method: str, path: str, params: dict[str, list[str]], body: bytes, headers: dict[str, str]
+    ) -> None:
+        try:
+            reply = handle_webhooks(self.store, self.codec, key, method, path, params, body)
+        except WebhookError as error:
+            self._api_error(path, error.status, error.code, error.message, headers)
+            return
+        except BadRequest as bad:
+            self._api_error(path, 400, bad.code, bad.message, headers)
+            return
+        self.store.count(path, reply.status)
+        self._send(reply.status, reply.body, {**headers, **reply.headers})
 
     @staticmethod
     def _next_link(path: str, params: dict[str, list[str]], next_page_id: str) -> str:
@@ -142,6 +164,27 @@ class _Handler(BaseHTTPRequestHandler):
                 return 200, store.update_candidate(record_id, **_candidate_args(body))
             case "PATCH", [resource, record_id] if resource in RESOURCES:
                 return 200, getattr(store, f"update_{resource[:-1]}")(record_id, **body)
+            case "DELETE", [("candidates" | "jobs") as resource, record_id]:
+                return 200, getattr(store, f"delete_{resource[:-1]}")(record_id)
+            case "GET", ["webhooks", "subscriptions"]:
+                return 200, {"content": store.webhooks.overview()}
+            case "GET", ["webhooks", "callbacks"]:
+                return 200, {"content": store.webhooks.callbacks()}
+            case "DELETE", ["webhooks", "callbacks"]:
+                store.webhooks.sender.reset_log()
+                return 200, {}
+            case "POST", ["webhooks", "faults"]:
+                store.fail_callbacks(
+                    _required(body, "kind", str),
+                    count=None if body.get("count") is None else int(body["count"]),
+                    fraction=None if body.get("fraction") is None else float(body["fraction"]),
+                    seconds=float(body.get("seconds", 0)),
+                    event_name=body.get("eventName"),
+                )
+                return 201, {}
+            case "DELETE", ["webhooks", "faults"]:
+                store.webhooks.faults.clear()
+                return 200, {}
             case "POST", ["faults"]:
                 store.fail_next(
                     int(body.get("count", 1)),
@@ -180,15 +223,16 @@ class _Handler(BaseHTTPRequestHandler):
             raise ValueError("the body must be a JSON object")
         return body
 
-    def _discard_body(self) -> None:
+    def _read_body(self) -> bytes:
         length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
+        return self.rfile.read(length) if length else b""
 
     def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(payload, separators=(",", ":")).encode()
+        """`payload` as JSON; None (a 204) sends no body."""
+        data = b"" if payload is None else json.dumps(payload, separators=(",", ":")).encode()
         self.send_response(status)
-        self.send_header("Content-Type", "application/json;charset=UTF-8")
+        if payload is not None:
+            self.send_header("Content-Type", "application/json;charset=UTF-8")
         self.send_header("Content-Length", str(len(data)))
         for name, value in (headers or {}).items():
             self.send_header(name, value)

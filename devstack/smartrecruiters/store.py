@@ -14,19 +14,22 @@ import hashlib
 import random
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from devstack.smartrecruiters.callbacks import WebhookTimings
 from devstack.smartrecruiters.faults import Faults
 from devstack.smartrecruiters.ratelimit import RateLimiter
 from devstack.smartrecruiters.records import (
     CANDIDATE_STATUSES,
+    RecordChange,
     RecordFactory,
     check_fields,
     job_reference,
     normalise_timestamps,
 )
+from devstack.smartrecruiters.webhooks import Webhooks
 from srevents.clock import Clock, SystemClock, iso_millis
 
 RESOURCES = ("candidates", "jobs", "users")
@@ -34,6 +37,7 @@ PUBLIC_BASE_URL = "https://api.smartrecruiters.com"
 # Candidates need an application to be listed (vendor: "having at least one job application");
 # this stands in for the job when a test does not care which one.
 GENERAL_APPLICATION = ("0c7c43a5-7b3e-4e31-9d54-4b4f2f9c1d00", "General Application")
+ChangeListener = Callable[[RecordChange], None]
 
 
 @dataclass(frozen=True)
@@ -48,7 +52,8 @@ class SimulatorStore:
 
     `clock` stamps `createdOn`/`updatedOn`; `rate_clock` drives the per-second rate limit (a
     separate clock, so a test can freeze record time without tripping the rate limit, or the
-    other way round). `base_url` is what records' `actions` links point at.
+    other way round). `base_url` is what records' `actions` links point at. `webhook_timings`
+    paces webhook callbacks (`WebhookTimings().scaled(n)`: n times faster).
     """
 
     def __init__(
@@ -60,6 +65,7 @@ class SimulatorStore:
         rate_clock: Clock | None = None,
         rate_limit_per_second: bool = True,
         concurrency_limits: bool = True,
+        webhook_timings: WebhookTimings | None = None,
     ) -> None:
         self.clock = clock or SystemClock()
         rng = random.Random(seed)
@@ -67,7 +73,8 @@ class SimulatorStore:
         self._base_url = base_url.rstrip("/")
         self._factory = RecordFactory(rng, self._base_url)
         self._lock = threading.RLock()
-        self._api_keys: set[str] = set()
+        self._api_keys: dict[str, frozenset[str] | None] = {}
+        self._listeners: list[ChangeListener] = []
         self._records: dict[str, dict[str, dict[str, Any]]] = {r: {} for r in RESOURCES}
         self._order: dict[str, list[tuple[str, str]]] = {r: [] for r in RESOURCES}
         self._requests: Counter[str] = Counter()
@@ -78,17 +85,37 @@ class SimulatorStore:
             enforce_rate=rate_limit_per_second,
             enforce_concurrency=concurrency_limits,
         )
+        self.webhooks = Webhooks(self.clock, self._base_url, random.Random(rng.getrandbits(64)), webhook_timings)
+        self.on_change(self.webhooks.record_changed)
 
     # --- API keys -------------------------------------------------------------------------------
-    def add_api_key(self, key: str) -> None:
+    def add_api_key(self, key: str, scopes: Iterable[str] | None = None) -> None:
+        """A key for the API; `scopes` (the vendor's OAuth scope names, e.g. `webhooks_manage`) limits
+        what it may do where the simulator checks permissions (the Webhooks API); None: everything."""
         if not key:
             raise ValueError("an API key cannot be empty")
         with self._lock:
-            self._api_keys.add(key)
+            self._api_keys[key] = None if scopes is None else frozenset(scopes)
 
     def knows_key(self, key: str) -> bool:
         with self._lock:
             return key in self._api_keys
+
+    def key_allows(self, key: str, *scopes: str) -> bool:
+        """Whether `key` has any of `scopes`."""
+        with self._lock:
+            granted = self._api_keys.get(key)
+            return key in self._api_keys and (granted is None or bool(granted & set(scopes)))
+
+    # --- change listeners -----------------------------------------------------------------------
+    def on_change(self, listener: ChangeListener) -> None:
+        """Calls `listener` with every record created, updated or deleted, in the order they happen.
+
+        Listeners run under the store's lock, in the thread that made the change: they must be quick
+        (queue the work, as the webhooks do) and must not wait for other threads that use the store.
+        """
+        with self._lock:
+            self._listeners.append(listener)
 
     # --- records --------------------------------------------------------------------------------
     def create_candidate(self, *, job_id: str | None = None, status: str = "NEW", **fields: Any) -> dict[str, Any]:
@@ -144,6 +171,16 @@ class SimulatorStore:
         with self._lock:
             return self._update("users", user_id, fields)
 
+    def delete_candidate(self, candidate_id: str) -> dict[str, Any]:
+        """Removes a candidate (and its applications); returns the record as it was."""
+        with self._lock:
+            return self._delete("candidates", candidate_id)
+
+    def delete_job(self, job_id: str) -> dict[str, Any]:
+        """Removes a job; candidates who applied to it keep their assignment (as a job reference)."""
+        with self._lock:
+            return self._delete("jobs", job_id)
+
     def records(self, resource: str) -> list[dict[str, Any]]:
         """Every record of a resource, in creation order (not the order the API serves)."""
         with self._lock:
@@ -182,9 +219,23 @@ class SimulatorStore:
         """From now on API requests (under `path_prefix`) take `seconds` longer, in real time."""
         self.faults.add_latency(seconds, path_prefix)
 
+    def fail_callbacks(
+        self,
+        kind: str,
+        *,
+        count: int | None = None,
+        fraction: float | None = None,
+        seconds: float = 0.0,
+        event_name: str | None = None,
+    ) -> None:
+        """Webhook callbacks go wrong: `kind` drop, duplicate, delay (`seconds`) or reorder, for the next
+        `count` callbacks or each with probability `fraction` (of `event_name` only, if given)."""
+        self.webhooks.faults.add(kind, count=count, fraction=fraction, seconds=seconds, event_name=event_name)
+
     def clear_faults(self) -> None:
-        """Drops faults and latency; requests waiting out latency right now are answered at once."""
+        """Drops faults, latency and callback faults; requests waiting out latency right now are answered at once."""
         self.faults.clear()
+        self.webhooks.faults.clear()
 
     def set_rate_limits(self, *, per_second: bool | None = None, concurrency: bool | None = None) -> dict[str, bool]:
         return self.limits.configure(per_second=per_second, concurrency=concurrency)
@@ -223,16 +274,32 @@ class SimulatorStore:
         if record_id in self._records[resource]:
             raise ValueError(f"a {resource[:-1]} with id {record_id} exists already")
         self._records[resource][record_id] = record
-        key = hashlib.sha256(self._salt + record_id.encode()).hexdigest()
-        bisect.insort(self._order[resource], (key, record_id))
+        bisect.insort(self._order[resource], (self._order_key(record_id), record_id))
+        self._changed(RecordChange(resource, "created", record_id, None, copy.deepcopy(record)))
         return copy.deepcopy(record)
 
     def _update(self, resource: str, record_id: str, fields: dict[str, Any]) -> dict[str, Any]:
         if "id" in fields and fields["id"] != record_id:
             raise ValueError("a record's id cannot change")
         record = self._get(resource, record_id)
+        before = copy.deepcopy(record)
         record.update(normalise_timestamps({"updatedOn": self._now(), **copy.deepcopy(fields)}))
+        self._changed(RecordChange(resource, "updated", record_id, before, copy.deepcopy(record)))
         return copy.deepcopy(record)
+
+    def _delete(self, resource: str, record_id: str) -> dict[str, Any]:
+        record = self._get(resource, record_id)
+        del self._records[resource][record_id]
+        self._order[resource].remove((self._order_key(record_id), record_id))
+        self._changed(RecordChange(resource, "deleted", record_id, copy.deepcopy(record), None))
+        return copy.deepcopy(record)
+
+    def _order_key(self, record_id: str) -> str:
+        return hashlib.sha256(self._salt + record_id.encode()).hexdigest()
+
+    def _changed(self, change: RecordChange) -> None:
+        for listener in self._listeners:
+            listener(change)
 
 
 def _check_status(status: str) -> None:

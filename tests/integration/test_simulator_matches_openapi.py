@@ -10,6 +10,7 @@ Timestamps must be ISO-8601 UTC with milliseconds, ids documented as UUIDs must 
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Iterator
 from datetime import datetime
@@ -22,9 +23,12 @@ import requests
 import yaml
 
 from devstack.smartrecruiters import SimulatorServer, SimulatorStore
+from devstack.smartrecruiters.callbacks import WebhookTimings
 from devstack.smartrecruiters.listing import DEFAULT_LIMITS, MAX_LIMIT
 from devstack.smartrecruiters.records import CANDIDATE_STATUSES, JOB_STATUSES, POSTING_STATUSES
+from devstack.smartrecruiters.webhook_events import EVENT_NAMES, RAISED_EVENTS
 from srevents.clock import ManualClock
+from tests.support.hook_receiver import HookReceiver
 from tests.support.leaks import register_secret
 
 OPENAPI = Path(__file__).resolve().parents[1] / "vendor" / "smartrecruiters-openapi.yaml"
@@ -92,19 +96,25 @@ def to_json_schema(doc: dict[str, Any], node: Any, *, composed: bool = False, se
             out["type"] = [out["type"], "null"]
         if "enum" in out and None not in out["enum"]:
             out["enum"].append(None)
-    is_object = out.get("type") == "object" or "properties" in out or any(k in out for k in _COMPOSITIONS)
+    # An object with no properties listed is free-form (e.g. a callback log entry's `headers`)
+    is_object = "properties" in out or any(k in out for k in _COMPOSITIONS)
     if is_object and not composed and "additionalProperties" not in out:
         out["unevaluatedProperties"] = False
     return out
 
 
-def operation(doc: dict[str, Any], path: str) -> dict[str, Any]:
-    return doc["paths"][path]["get"]
+def operation(doc: dict[str, Any], path: str, method: str = "get") -> dict[str, Any]:
+    return doc["paths"][path][method]
 
 
-def response_schema(doc: dict[str, Any], path: str, status: str) -> dict[str, Any]:
-    schema = operation(doc, path)["responses"][status]["content"]["application/json"]["schema"]
+def as_schema(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **to_json_schema(doc, schema)}
+
+
+def response_schema(doc: dict[str, Any], path: str, status: str, method: str = "get") -> dict[str, Any]:
+    response = operation(doc, path, method)["responses"][status]
+    response = resolve(doc, response["$ref"]) if "$ref" in response else response
+    return as_schema(doc, response["content"]["application/json"]["schema"])
 
 
 def parameter(doc: dict[str, Any], path: str, name: str) -> dict[str, Any]:
@@ -287,3 +297,188 @@ def test_the_list_responses_document_a_link_header(doc: dict[str, Any], server: 
         assert "Link" in operation(doc, f"/{resource}")["responses"]["200"]["headers"]
         first = pages(server, f"/{resource}", limit=5)[0]
         assert first.links["next"]["url"].startswith(f"/{resource}?")
+
+
+# --- the Webhooks API (tag `subscriptions`) and its callbacks --------------------------------------
+WEBHOOKS = "/webhooks-api/v201907"
+
+
+@pytest.fixture
+def hooks() -> Iterator[HookReceiver]:
+    receiver = HookReceiver().start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture
+def webhook_store() -> Iterator[SimulatorStore]:
+    store = SimulatorStore(ManualClock(), rate_limit_per_second=False, webhook_timings=FAST_WEBHOOKS)
+    store.add_api_key(KEY)
+    yield store
+    store.webhooks.close()
+
+
+@pytest.fixture
+def webhook_server(webhook_store: SimulatorStore) -> Iterator[SimulatorServer]:
+    with SimulatorServer(webhook_store) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def webhooks_doc(doc: dict[str, Any]) -> dict[str, Any]:
+    """The document with its one known slip in this tag fixed: `Subscription.events` refers to `Event` (the audit
+    log's event object, which shares the name) where the subscription request, the prose and the API use
+    event names (`["job.created"]`)."""
+    fixed = copy.deepcopy(doc)
+    events = fixed["components"]["schemas"]["Subscription"]["properties"]["events"]
+    assert events["items"] == {"$ref": "#/components/schemas/Event"}, "the document changed: drop this fix"
+    events["items"] = {"$ref": "#/components/schemas/EventName"}
+    return fixed
+
+
+FAST_WEBHOOKS = WebhookTimings(callback_timeout=5.0, handshake_timeout=5.0, retry_delays=(0.01,), reorder_wait=1.0)
+
+
+class Exchange:
+    """Calls the Webhooks API and checks every request body and answer against the vendor document."""
+
+    def __init__(self, doc: dict[str, Any], server: SimulatorServer) -> None:
+        self.doc = doc
+        self.base = server.base_url + WEBHOOKS
+        self.statuses: set[tuple[str, str, int]] = set()
+
+    def __call__(
+        self, method: str, path: str, template: str, body: Any = None, *, invalid: bool = False, **params: Any
+    ) -> requests.Response:
+        """`invalid`: the body breaks the request schema on purpose (checked), to see the simulator refuse it."""
+        op = operation(self.doc, template, method.lower())
+        if body is not None:
+            request_schema = as_schema(self.doc, op["requestBody"]["content"]["application/json"]["schema"])
+            if invalid:
+                with pytest.raises(AssertionError):
+                    validate(body, request_schema)
+            else:
+                validate(body, request_schema)
+        response = requests.request(
+            method, self.base + path, json=body, params=params, headers={"X-SmartToken": KEY}, timeout=30
+        )
+        status = str(response.status_code)
+        assert status in op["responses"], f"{method} {template} answered {status}, not documented"
+        documented = op["responses"][status]
+        documented = resolve(self.doc, documented["$ref"]) if "$ref" in documented else documented
+        if "content" in documented:
+            validate(response.json(), response_schema(self.doc, template, status, method.lower()))
+        else:
+            assert response.content == b""
+        self.statuses.add((method, template, response.status_code))
+        return response
+
+
+def callback_operation(doc: dict[str, Any], event_name: str) -> dict[str, Any]:
+    """The `on...` callback of POST /subscriptions for `event_name` (job.status.updated: onJobStatusUpdated)."""
+    name = "on" + "".join(word.capitalize() for word in re.split(r"[.-]", event_name))
+    callback = operation(doc, "/subscriptions", "post")["callbacks"][name]
+    callback = resolve(doc, callback["$ref"]) if "$ref" in callback else callback
+    return dict(callback["{$request.body#/callbackUrl}"]["post"])
+
+
+def test_the_webhooks_api_matches_the_vendor_document(
+    webhooks_doc: dict[str, Any], webhook_server: SimulatorServer, webhook_store: SimulatorStore, hooks: HookReceiver
+) -> None:
+    call = Exchange(webhooks_doc, webhook_server)
+    one, log, key = "/subscriptions/{id}", "/subscriptions/{id}/callbacks-log", "/subscriptions/{id}/secret-key"
+    activation = "/subscriptions/{id}/activation"
+    request = {
+        "callbackUrl": hooks.url,
+        "events": ["job.created", "job.updated"],
+        "alertingEmailAddress": "alerts@example.org",
+        "callbackAuthentication": {"type": "basic", "username": "u", "password": register_secret("hook-basic-pw")},
+    }
+    sid = call("POST", "/subscriptions", "/subscriptions", request).json()["id"]
+    call("POST", "/subscriptions", "/subscriptions", {"callbackUrl": hooks.url, "events": []}, invalid=True)
+    call("POST", "/subscriptions", "/subscriptions", {"callbackUrl": hooks.url, "events": ["job.created"]})
+    call("POST", "/subscriptions", "/subscriptions", {"callbackUrl": "https:", "events": ["job.created"]})
+    for _ in range(19):
+        call("POST", "/subscriptions", "/subscriptions", {"callbackUrl": hooks.url, "events": ["job.created"]})
+    call("GET", "/subscriptions", "/subscriptions", limit=5)
+    call("GET", f"/subscriptions/{sid}", one)
+    call("GET", "/subscriptions/none", one)
+    call("GET", f"/subscriptions/{sid}/secret-key", key)
+    call("POST", f"/subscriptions/{sid}/secret-key", key)
+    call("GET", f"/subscriptions/{sid}/secret-key", key)
+    hooks.handshake(500)
+    call("PUT", f"/subscriptions/{sid}/activation", activation)
+    hooks.handshake()
+    call("PUT", f"/subscriptions/{sid}/activation", activation)
+    call("PUT", f"/subscriptions/{sid}/activation", activation)
+    call("PUT", "/subscriptions/none/activation", activation)
+    hooks.script((500, 0.0))
+    webhook_store.create_job()
+    assert webhook_store.webhooks.wait_idle(30)
+    call("GET", f"/subscriptions/{sid}/callbacks-log", log)
+    call("GET", f"/subscriptions/{sid}/callbacks-log", log, callbackStatus="failed", after="2020-01-01T00:00:00.000Z")
+    for _ in range(16):  # one key exists: the 16th more is one too many
+        call("POST", f"/subscriptions/{sid}/secret-key", key)
+    call("DELETE", f"/subscriptions/{sid}", one)
+    call("DELETE", f"/subscriptions/{sid}", one)
+
+    # Every documented outcome was seen, and validated above
+    assert {(m, t, s) for m, t, s in call.statuses} >= {
+        ("POST", "/subscriptions", 201), ("POST", "/subscriptions", 400), ("POST", "/subscriptions", 422),
+        ("POST", "/subscriptions", 403), ("GET", "/subscriptions", 200), ("GET", one, 200), ("GET", one, 404),
+        ("GET", key, 404), ("POST", key, 201), ("GET", key, 200), ("POST", key, 403), ("PUT", activation, 424),
+        ("PUT", activation, 204), ("PUT", activation, 409), ("PUT", activation, 404), ("GET", log, 200),
+        ("DELETE", one, 204), ("DELETE", one, 404),
+    }  # fmt: skip
+
+
+def test_callbacks_match_the_vendor_callback_operations(
+    doc: dict[str, Any], webhook_server: SimulatorServer, webhook_store: SimulatorStore, hooks: HookReceiver
+) -> None:
+    # Given a subscription to every event the simulator raises
+    events = list(RAISED_EVENTS)
+    headers = {"X-SmartToken": KEY}
+    base = webhook_server.base_url + WEBHOOKS
+    sid = requests.post(base + "/subscriptions", json={"callbackUrl": hooks.url, "events": events}, headers=headers)
+    sid.raise_for_status()
+    requests.put(base + f"/subscriptions/{sid.json()['id']}/activation", headers=headers).raise_for_status()
+    requests.post(base + f"/subscriptions/{sid.json()['id']}/secret-key", headers=headers).raise_for_status()
+    # When records go through every change that raises one
+    store = webhook_store
+    job = store.create_job()
+    store.update_job(job["id"], title="Welder", status="FILLED")
+    other = store.create_job()
+    candidate = store.create_candidate(job_id=job["id"])
+    store.update_candidate(
+        candidate["id"],
+        status="IN_REVIEW",
+        email="new@example.org",
+        secondaryAssignments=[{"job": {"id": other["id"]}}],
+    )
+    store.delete_candidate(candidate["id"])
+    assert store.webhooks.wait_idle(30)
+    # Then each callback is one the document describes: its headers, and a body of its schema
+    received = hooks.callbacks()
+    assert {h.event_name for h in received} == set(events)
+    event_names = resolve(doc, "#/components/schemas/EventName")["enum"]
+    for hit in received:
+        op = callback_operation(doc, hit.event_name)
+        body_schema = resolve(doc, op["requestBody"]["$ref"])["content"]["application/json"]["schema"]
+        validate(json.loads(hit.body), as_schema(doc, body_schema))
+        documented_headers = {
+            p["name"].lower(): p for p in (resolve(doc, p["$ref"]) for p in op["parameters"]) if p["in"] == "header"
+        }
+        for name, parameter_doc in documented_headers.items():
+            if parameter_doc.get("required"):
+                assert name in hit.headers, f"{hit.event_name} lacks {name}"
+        sent = {n for n in hit.headers if n.startswith(("event-", "smartrecruiters-")) or n == "link"}
+        assert sent <= documented_headers.keys(), (
+            f"{hit.event_name} sends undocumented {sent - documented_headers.keys()}"
+        )
+        assert hit.headers["event-name"] in event_names
+        float(hit.headers["smartrecruiters-timestamp"])  # documented as a number
+
+
+def test_the_event_names_are_the_documented_ones(doc: dict[str, Any]) -> None:
+    assert list(EVENT_NAMES) == resolve(doc, "#/components/schemas/EventName")["enum"]
+    assert set(RAISED_EVENTS) <= set(EVENT_NAMES)

@@ -331,3 +331,20 @@ def test_an_explicit_filter_lower_overrides_the_resource_setting() -> None:
         copy.deepcopy(RECORDS), config, watermark=WATERMARK, poll_start=START, remembered=set(), filter_lower=True
     )
     assert [e.object_id for e in changes.events] == ["now"]
+
+
+@pytest.mark.parametrize("text", ["5", '"text"', "null", "true"])
+def test_a_poller_configuration_string_holding_no_object_is_a_400(text: str) -> None:
+    # JSON-encoded configuration (the platform's other form) that parses to a number, a string or null
+    with pytest.raises(ValidationError) as caught:
+        validate_configuration(
+            {
+                API_KEY: "k",
+                "event.notification.enabled": True,
+                POLLER_CONFIGURATION: text,
+                "event.notification.callback.url": CALLBACK,
+                "event.poller.refresh_interval": 15,
+            },
+            POLICY,
+        )
+    assert caught.value.field.startswith(f"configuration.{POLLER_CONFIGURATION}")

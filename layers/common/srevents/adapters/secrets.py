@@ -36,7 +36,10 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 MAGIC = b"\x00SRE\x02"  # real KMS blobs start with 0x01, moto's with a hex key id: neither starts with NUL
 PURPOSE = "srevents-instance-secrets"
 NONCE_BYTES = 12
-DATA_KEY_SECONDS = 3600.0
+DATA_KEY_SECONDS = 86_400.0
+"""A day: the instances sealed in one day share a data key, so a year of gradual growth is ~365 data keys, which
+every container keeps open at once (1,024), and opening secrets costs a KMS call per data key per container.
+With hourly keys (8,760 a year) most openings would miss that bound and call KMS (docs/SCALING.md)."""
 DATA_KEY_USES = 100_000  # far below AES-GCM's 2^32 random nonces per key
 
 

@@ -81,7 +81,7 @@ MAX_CONFIGURATION_DEPTH = 32  # a resource block nests 3 levels; anything far de
 
 def depth_within(value: Any, limit: int) -> bool:
     """True when `value` nests at most `limit` containers deep (checked without recursion)."""
-    level: list[Any] = [value]
+    level: list[Any] = [value] if isinstance(value, dict | list) else []  # a number or a string nests nothing
     for _ in range(limit + 1):
         level = (
             [
