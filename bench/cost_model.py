@@ -90,7 +90,8 @@ class Workload:
     # Envelope encryption (adapters/secrets.py): a container decrypts each data key it meets once and keeps up to
     # SecretBox's bound of them; the API seals with one data key per container per DATA_KEY_SECONDS (a day).
     seals_per_instance_year: float = 2.0  # the instance's creation and one change of its secrets
-    data_keys: int = 0  # data keys the instances' secrets are sealed under; 0: one per sealing period with a seal, a year
+    # data keys the instances' secrets are sealed under; 0: one per sealing period with a seal, a year
+    data_keys: int = 0
     container_hours: float = 2.0  # how long Lambda keeps an execution environment before replacing it
     containers_per_concurrent: float = 2.0  # environments kept warm per mean concurrent execution (bursts)
     open_data_keys: int = 0  # plaintext data keys a container keeps; 0: SecretBox's bound (max_entries)
