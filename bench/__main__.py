@@ -31,6 +31,7 @@ BENCHMARKS: dict[str, tuple[str, int, int]] = {
     "deliver": ("bench.bench_deliver", 5, 1),
     "memory": ("bench.bench_memory", 1, 1),
     "e2e": ("bench.bench_e2e", 50, 10),
+    "webhooks": ("bench.bench_webhooks", 50, 10),
     "isolation": ("bench.bench_isolation", 3, 1),
     "requestlimit": ("bench.bench_request_limit", 5, 1),
     "sharedkey": ("bench.bench_shared_key", 3, 1),

@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import sys
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -86,7 +87,7 @@ class Workload:
     api_calls_per_instance_month: float = 20  # console and API use
     log_platform_bytes: float = 350  # Lambda's START / END / REPORT lines per invocation
     access_log_bytes: float = 450  # one API access log line (template.yaml's format)
-    custom_metrics: int = 15  # Powertools EMF metric names, one dimension (service): what the dashboard shows
+    custom_metrics: int = 0  # Powertools EMF metric names, one dimension (service); 0: those the dashboard shows
     # Envelope encryption (adapters/secrets.py): a container decrypts each data key it meets once and keeps up to
     # SecretBox's bound of them; the API seals with one data key per container per DATA_KEY_SECONDS (a day).
     seals_per_instance_year: float = 2.0  # the instance's creation and one change of its secrets
@@ -227,6 +228,16 @@ def kms_decrypts(opens: float, concurrency: float, keys: float, bound: int, w: W
     return min(opens, starts * (filled + (per_container - filled) * (1 - bound / keys)))
 
 
+def _custom_metrics(template: dict[str, Any], w: Workload) -> int:
+    """The metric names the dashboard shows in the functions' namespace (every one the code emits: the dashboard
+    test keeps the two in step), or the workload's override."""
+    if w.custom_metrics:
+        return w.custom_metrics
+    body = template["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    text = body[0] if isinstance(body, list) else body
+    return len(set(re.findall(r'\["SmartRecruitersEvents","(\w+)"', text)))
+
+
 def function_memory(template: dict[str, Any], w: Workload) -> dict[str, int]:
     """Each function's MemorySize (template.yaml, Globals unless its own), or the workload's override."""
     functions = template["Resources"]
@@ -354,7 +365,8 @@ def model(
         "API Gateway (REST)": api_requests * price["apigw_rest_request"],
         "CloudWatch Logs": max(0.0, log_gb - FREE["logs_gb"]) * price["logs_ingested_gb"]
         + log_gb * log_retention_days / 30 * price["logs_stored_gb_month"],  # what the retention keeps
-        "CloudWatch metrics, alarms, dashboard": max(0, w.custom_metrics - FREE["metrics"]) * price["metric_month"]
+        "CloudWatch metrics, alarms, dashboard": max(0, _custom_metrics(template, w) - FREE["metrics"])
+        * price["metric_month"]
         + max(0, alarms - FREE["alarms"]) * price["alarm_month"]
         + max(0, dashboards - FREE["dashboards"]) * price["dashboard_month"],
         "X-Ray traces": max(0.0, traces - FREE["xray_traces"]) * price["xray_trace"],

@@ -171,6 +171,9 @@ def main(argv: list[str] | None = None) -> int:
             sr_url = simulator.base_url
             say("smartrecruiters", f"simulator at {sr_url} (API key for instances: {DEMO_API_KEY})")
 
+        # --- the API's address first: SmartRecruiters posts webhook callbacks under it ------------
+        api = ApiGatewayShim(None, args.api_port)
+
         # --- the functions' environment, as template.yaml gives it ------------------------------
         environment: dict[str, str] = {}
         for function in ("ApiFunction", "PollFunction", "DeliverFunction"):
@@ -178,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         environment.update(
             {
                 "SMARTRECRUITERS_BASE_URL": sr_url,
+                "PUBLIC_API_URL": api.url,
                 "RETRY_DELAY_SCALE": str(args.time_scale),
                 "POWERTOOLS_LOG_LEVEL": args.log_level.upper(),
             }
@@ -186,12 +190,12 @@ def main(argv: list[str] | None = None) -> int:
         handlers = load_handlers()
 
         # --- the receiver ---------------------------------------------------------------------
-        from devstack.demo import ChangeMaker, Tally
+        from devstack.demo import ChangeMaker, Tallies
 
         receiver = Receiver(SEED_SIGNATURE_KEY, port=args.receiver_port).start()
         cleanups.append(receiver.stop)
         interval_seconds = 15 * 60 / args.time_scale
-        tally = Tally(grace_seconds=2 * interval_seconds + 30)
+        tally = Tallies(grace_seconds=2 * interval_seconds + 30)
 
         def show(record: Any) -> None:
             summary = record.summary()
@@ -207,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
                 "receiver",
                 f"instance {summary['instanceId']}: {len(events)} event(s) [{kinds}{more}] signature {verified}",
             )
-            tally.received(events)
+            tally.received(summary["instanceId"], events)
 
         receiver.on_receive = show
 
@@ -248,7 +252,8 @@ def main(argv: list[str] | None = None) -> int:
         delivery.start()
         cleanups.append(delivery.stop)
 
-        api = ApiGatewayShim(handlers["api"].lambda_handler, args.api_port)
+        # Two API containers: a webhook instance's creation waits for SmartRecruiters' handshake with the API.
+        api.use([handlers["api"].lambda_handler, load_handler_module("api").lambda_handler])
         _serve(api.server, "api")
         cleanups.append(api.server.server_close)
         cleanups.append(api.server.shutdown)
@@ -295,10 +300,23 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 if status != 200:
                     raise RuntimeError(f"demo instance was refused: {status} {instance}")
+                tally.watch(instance["id"], "polling")
                 say(
                     "demo",
                     f"created instance {instance['id']} from the seed's POST /instances body "
                     f"(polls every {interval_seconds:g} s at this time scale)",
+                )
+                body = seed_body(receiver.url, DEMO_API_KEY)
+                body["name"] = "API Instance with Webhooks"
+                body["configuration"]["event.vendor.type"] = "webhook"
+                status, pushed = http_json("POST", f"{api.url}/instances", body, {"Authorization": authorization})
+                if status != 200:
+                    raise RuntimeError(f"demo webhook instance was refused: {status} {pushed}")
+                tally.watch(pushed["id"], "webhook")
+                say(
+                    "demo",
+                    f"created instance {pushed['id']} with event.vendor.type webhook: SmartRecruiters' callbacks "
+                    f"bring changes in seconds, polls every {interval_seconds:g} s reconcile",
                 )
                 demo = ChangeMaker(store, tally, every_seconds=args.change_every)
                 demo.start()
@@ -310,12 +328,8 @@ def main(argv: list[str] | None = None) -> int:
         while not stopping.wait(0.5):
             if demo and time.monotonic() - last_summary >= 5:
                 last_summary = time.monotonic()
-                s = tally.summary()
-                say(
-                    "summary",
-                    f"changes made {s['changes']} · events delivered {s['delivered']} · duplicates {s['duplicates']} "
-                    f"· missing {s['missing']} (awaiting the next poll: {s['waiting']})",
-                )
+                for line in tally.lines():
+                    say("summary", line)
     except KeyboardInterrupt:
         pass
     except OSError as error:

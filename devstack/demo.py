@@ -29,10 +29,21 @@ class Tally:
         with self.lock:
             self.made[(object_type, record["id"], record["updatedOn"])] = time.monotonic()
 
+    latencies: list[float] = field(default_factory=list)  # change made → first delivery, seconds
+
     def received(self, events: list[dict[str, Any]]) -> None:
         with self.lock:
+            now = time.monotonic()
             for event in events:
-                self.delivered[(event["objectType"], event["objectId"], event["date"])] += 1
+                version = (event["objectType"], event["objectId"], event["date"])
+                self.delivered[version] += 1
+                if self.delivered[version] == 1 and version in self.made:
+                    self.latencies.append(now - self.made[version])
+
+    def median_latency(self) -> float | None:
+        with self.lock:
+            ordered = sorted(self.latencies)
+        return ordered[len(ordered) // 2] if ordered else None
 
     def poll_started(self, event: Any = None) -> None:
         with self.lock:
@@ -68,10 +79,55 @@ class Tally:
             }
 
 
+class Tallies:
+    """One Tally per demo instance (a polling one and a webhook one watch the same records), and the
+    summary lines that compare the two paths."""
+
+    def __init__(self, grace_seconds: float) -> None:
+        self._grace = grace_seconds
+        self._tallies: dict[int, tuple[str, Tally]] = {}
+        self._lock = threading.Lock()
+
+    def watch(self, instance_id: int, kind: str) -> None:
+        with self._lock:
+            self._tallies[instance_id] = (kind, Tally(self._grace))
+
+    def _all(self) -> list[tuple[int, str, Tally]]:
+        with self._lock:
+            return [(i, kind, tally) for i, (kind, tally) in self._tallies.items()]
+
+    def changed(self, object_type: str, record: dict[str, Any]) -> None:
+        for _, _, tally in self._all():
+            tally.changed(object_type, record)
+
+    def poll_started(self) -> None:
+        for _, _, tally in self._all():
+            tally.poll_started()
+
+    def received(self, instance_id: int, events: list[dict[str, Any]]) -> None:
+        with self._lock:
+            found = self._tallies.get(instance_id)
+        if found is not None:
+            found[1].received(events)
+
+    def lines(self) -> list[str]:
+        out = []
+        for instance_id, kind, tally in self._all():
+            s = tally.summary()
+            median = tally.median_latency()
+            latency = f"{median:.1f} s" if median is not None else "-"
+            out.append(
+                f"{kind} instance {instance_id}: changes made {s['changes']} · events delivered {s['delivered']} "
+                f"(median {latency} after the change) · duplicates {s['duplicates']} · missing {s['missing']} "
+                f"(awaiting the next poll: {s['waiting']})"
+            )
+        return out
+
+
 class ChangeMaker:
     """Creates and updates candidates and jobs at a steady pace."""
 
-    def __init__(self, store: Any, tally: Tally, every_seconds: float = 2.0, seed: int = 7) -> None:
+    def __init__(self, store: Any, tally: Tally | Tallies, every_seconds: float = 2.0, seed: int = 7) -> None:
         self._store = store
         self._tally = tally
         self._every = every_seconds

@@ -27,6 +27,7 @@ from devstack.apigw_events import proxy_event
 from devstack.lambda_runtime import LambdaContext, load_handler_module
 
 REGION = "us-east-1"
+ASYNC_RETRIES = 2  # Lambda's default for asynchronous invocations (template.yaml: EventInvokeConfig)
 
 
 def _quiet_server(server: ThreadingHTTPServer) -> ThreadingHTTPServer:
@@ -41,10 +42,18 @@ def _serve(server: ThreadingHTTPServer, name: str) -> threading.Thread:
 
 
 class ApiGatewayShim:
-    """Local API Gateway: every request becomes the proxy event Lambda receives (stage `v1` optional)."""
+    """Local API Gateway: every request becomes the proxy event Lambda receives (stage `v1` optional).
+
+    Each handler stands for one Lambda container, serving one request at a time; with several (`use`), as
+    many requests run at once, as Lambda scales out. A webhook instance's creation needs two: SmartRecruiters
+    makes its activation handshake with the API while the creating request waits for it.
+    """
 
     def __init__(self, handler: Any, port: int, host: str = "127.0.0.1") -> None:
-        lock = threading.Lock()  # one request at a time, as one Lambda container serves them
+        self._free: queue.Queue[Any] = queue.Queue()
+        if handler is not None:
+            self._free.put(handler)
+        free = self._free
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -57,8 +66,11 @@ class ApiGatewayShim:
                 event = proxy_event(
                     self.command, path or "/", headers=dict(self.headers.items()), query=parts.query, body=body
                 )
-                with lock:
-                    response = handler(event, LambdaContext(function_name="srevents-ApiFunction", timeout_seconds=30))
+                container = free.get()
+                try:
+                    response = container(event, LambdaContext(function_name="srevents-ApiFunction", timeout_seconds=30))
+                finally:
+                    free.put(container)
                 payload = (response.get("body") or "").encode()
                 self.send_response(response.get("statusCode", 500))
                 for name, value in (response.get("headers") or {}).items():
@@ -78,6 +90,11 @@ class ApiGatewayShim:
                 pass
 
         self.server = _quiet_server(ThreadingHTTPServer((host, port), Handler))
+
+    def use(self, handlers: list[Any]) -> None:
+        """Serve with these handlers (containers) as well."""
+        for handler in handlers:
+            self._free.put(handler)
 
     @property
     def url(self) -> str:
@@ -113,6 +130,9 @@ class PollRunner:
 
     def submit(self, event: dict[str, Any]) -> None:
         instance_id = event.get("instanceId")
+        if "webhook" in event:  # a callback is its own work: never merged with a waiting poll
+            self._queue.put(event)
+            return
         with self._lock:
             if isinstance(instance_id, int) and instance_id in self._waiting:
                 return  # already queued: one more would find nothing new
@@ -133,7 +153,8 @@ class PollRunner:
             if event is None:
                 return
             with self._lock:
-                self._waiting.discard(event.get("instanceId"))  # type: ignore[arg-type]
+                if "webhook" not in event:
+                    self._waiting.discard(event.get("instanceId"))  # type: ignore[arg-type]
             if self.on_start:
                 self.on_start(event)
             try:
@@ -144,6 +165,20 @@ class PollRunner:
                     self.on_result(result)
             except Exception as error:  # the stack must outlive a failing poll, as Lambda does
                 print(f"[poll] instance {event.get('instanceId')}: {type(error).__name__}: {error}", flush=True)
+                self._retry_later(event)
+
+    def _retry_later(self, event: dict[str, Any]) -> None:
+        """Lambda retries a failed asynchronous invocation twice (after about 1 and 2 minutes; here 1 and 2 s).
+        Only callbacks are retried: a failed scheduled poll waits for its next firing, as Scheduler's own
+        retries are not simulated either."""
+        if "webhook" not in event:
+            return
+        attempt = int(event.get("_retry", 0)) + 1
+        if attempt > ASYNC_RETRIES:
+            return
+        timer = threading.Timer(float(attempt), self._queue.put, args=({**event, "_retry": attempt},))
+        timer.daemon = True
+        timer.start()
 
 
 class LambdaInvokeShim:

@@ -25,5 +25,6 @@ pytest_plugins = [
     "tests.support.fixtures",
     "tests.support.poll_harness",
     "tests.support.pipeline",
+    "tests.support.webhook_harness",
     "tests.reliability.report_hooks",  # here, not in tests/reliability/: pytest-xdist's controller loads it too
 ]

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 CONTROL_PREFIX = "/_simulator"
 _API_PATHS = {f"/{resource}": resource for resource in RESOURCES}
+_BY_ID_RESOURCES = ("candidates", "jobs")
 
 
 def error_body(code: str, message: str) -> dict[str, Any]:
@@ -95,6 +96,17 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if path.startswith(WEBHOOKS_PREFIX + "/"):
             self._webhooks(key, method, path, params, body, headers)
+            return
+        by_id = path.strip("/").split("/")
+        if method == "GET" and len(by_id) == 2 and by_id[0] in _BY_ID_RESOURCES and by_id[1]:
+            # GET /candidates/{id}, GET /jobs/{jobId}: the record as the list serves it (the vendor's details
+            # shape has more fields; the webhook worker reads what the list has).
+            record = self.store.record(by_id[0], by_id[1])
+            if record is None:
+                self._api_error(path, 404, "NOT_FOUND", f"No such {by_id[0][:-1]}: {by_id[1]}", headers)
+                return
+            self.store.count(path, 200)
+            self._send(200, record, headers)
             return
         resource = _API_PATHS.get(path)
         if resource is None:

@@ -181,6 +181,12 @@ class SimulatorStore:
         with self._lock:
             return self._delete("jobs", job_id)
 
+    def record(self, resource: str, record_id: str) -> dict[str, Any] | None:
+        """One record by id (a copy), or None."""
+        with self._lock:
+            found = self._records[resource].get(record_id)
+            return copy.deepcopy(found) if found is not None else None
+
     def records(self, resource: str) -> list[dict[str, Any]]:
         """Every record of a resource, in creation order (not the order the API serves)."""
         with self._lock:

@@ -1,4 +1,5 @@
-"""EventBridge Scheduler (or poll-now) → poll one instance. Wiring only: the logic is srevents.services."""
+"""EventBridge Scheduler (or poll-now) → poll one instance; an asynchronous invoke carrying `webhook` (the API's
+inbound route) → that SmartRecruiters callback's notification. Wiring only: the logic is srevents.services."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from srevents.observability import logger, metrics, trace_calls, tracer
 from srevents.services.poll_service import PollService
+from srevents.services.webhook_worker import Callback, WebhookWorker
 from srevents.settings import Settings
-from srevents.wiring import POLL_SETTINGS, poll_service
+from srevents.wiring import POLL_SETTINGS, poll_service, webhook_worker
 
 SETTINGS = Settings.from_env().require(*POLL_SETTINGS)
 trace_calls("botocore", "requests")
@@ -20,6 +22,11 @@ trace_calls("botocore", "requests")
 @cache
 def _service() -> PollService:
     return poll_service(SETTINGS)
+
+
+@cache
+def _worker() -> WebhookWorker:
+    return webhook_worker(SETTINGS)
 
 
 def _instance_id(event: dict[str, Any]) -> int:
@@ -35,6 +42,10 @@ def _instance_id(event: dict[str, Any]) -> int:
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     instance_id = _instance_id(event)
     logger.append_keys(instance_id=instance_id)
+    if "webhook" in event:
+        handled = _worker().handle(instance_id, Callback.from_event(event["webhook"]))
+        metrics.add_metric(name="WebhookCallbacks", unit=MetricUnit.Count, value=1)
+        return {"instanceId": instance_id, "webhook": handled}
     started = time.monotonic()
     outcome = _service().poll(instance_id, context.get_remaining_time_in_millis)
     if outcome.status == "polled":

@@ -497,3 +497,69 @@ def test_a_deep_link_survives_sign_in_a_refused_secret_signs_out_and_sign_out_cl
         assert page.evaluate("sessionStorage.length") == 0
     finally:
         request("DELETE", f"{stack.api_url}/instances/{instance['id']}", headers=stack.auth)
+
+
+def test_create_a_webhook_instance_and_see_its_subscription(tab: Page, stack: RunningStack) -> None:
+    page = tab.page
+    tab.sign_in()
+
+    # Create an instance whose changes arrive by webhook
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Create instance").click()
+    page.get_by_label("Name", exact=True).fill("Console webhooks")
+    page.get_by_label("SmartRecruiters API key").fill(API_KEY)
+    page.get_by_label("Callback URL").fill(stack.receiver_url)
+    page.get_by_label("Signature key").fill(SIGNATURE_KEY)
+    expect(page.get_by_label("Changes arrive by")).to_have_value("polling")
+    page.get_by_label("Changes arrive by").select_option("webhook")
+    page.get_by_label("Interval (minutes)").fill("1440")
+    page.get_by_role("button", name="Create instance").click()
+    expect(page.get_by_role("heading", name="Instance created")).to_be_focused()
+    instance_id = int(page.locator("#new-instance-id").inner_text())
+    stored = request("GET", f"{stack.api_url}/instances/{instance_id}", headers=stack.auth)[1]
+    assert stored["configuration"]["event.vendor.type"] == "webhook"
+
+    # Its page shows the active subscription; a change arrives without Poll now and the panel counts it
+    page.goto(f"{stack.api_url}/console#/instances/{instance_id}")
+    subscription = page.get_by_label("Webhook subscription")
+    expect(subscription.locator("[data-fact='status']")).to_contain_text("active")
+    expect(subscription.locator("[data-fact='events']")).to_contain_text("candidate.created")
+    simulate(stack, "candidates", {"firstName": "Pushed"})
+    events_url = f"{stack.api_url}/instances/{instance_id}/events"
+    stack.wait_for(
+        lambda: [e for e in request("GET", events_url, headers=stack.auth)[1] if e["status"] == "DELIVERED"],
+        SLOW / 1000,
+        "the pushed change, delivered without a poll",
+    )
+    page.reload()
+    expect(page.locator("#events-table tbody tr[data-status='DELIVERED']")).to_have_count(1)
+    expect(page.get_by_label("Webhook subscription").locator("[data-fact='webhook-events']")).to_have_text(
+        re.compile("Events by webhook\\s*1")
+    )
+    assert tab.fits_width()
+
+
+def test_the_instance_list_pages_with_load_more(tab: Page, stack: RunningStack) -> None:
+    # Given more instances than one page of the list shows (50)
+    created = [
+        create_instance(stack, instance_body(f"Paged {n}", stack.receiver_url) | {"tags": ["paged"]}) for n in range(51)
+    ]
+    try:
+        total = instance_count(stack)
+        page = tab.page
+        tab.sign_in()
+        rows = page.locator("tr[data-instance]")
+
+        # Then the first page shows 50 and offers more; loading the rest shows every instance once
+        expect(rows).to_have_count(50)
+        more = page.get_by_role("button", name="Load more instances")
+        while more.is_visible():
+            shown = rows.count()
+            more.click()
+            expect(rows).not_to_have_count(shown)
+        expect(rows).to_have_count(total)
+        ids = rows.evaluate_all("rows => rows.map(r => r.dataset.instance)")
+        assert len(set(ids)) == total
+        expect(page.get_by_role("status")).to_contain_text("more instance(s) loaded")
+    finally:  # the module's later tests find their instances on the first page
+        for instance in created:
+            request("DELETE", f"{stack.api_url}/instances/{instance['id']}", headers=stack.auth)

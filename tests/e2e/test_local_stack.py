@@ -52,7 +52,7 @@ def test_poll_now_delivers_signed_events_end_to_end(stack_factory) -> None:
 
     # And the API shows the delivery
     status, listed = request("GET", f"{stack.api_url}/instances/{instance['id']}/events", headers=stack.auth)
-    assert status == 200 and listed["events"][0]["status"] == "DELIVERED"
+    assert status == 200 and listed[0]["status"] == "DELIVERED"
     assert stack.stop() == 0
 
 

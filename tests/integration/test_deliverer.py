@@ -334,7 +334,7 @@ def test_hanging_callbacks_do_not_delay_a_healthy_instance_in_the_same_batch(pip
     assert pipeline.receiver.hung == 3
     assert took < 2.5  # three 1 s deadlines, side by side rather than one after another
     for instance in hanging:
-        [entry] = pipeline.deliver_module._service()._log.page(instance, limit=10, cursor=None)[0]
+        [entry] = pipeline.deliver_module._service()._log.page(instance, limit=10, after=None)[0]
         assert entry.status == RETRYING
         assert "deadline" in entry.item["attempts"][0]["error"] or "timed out" in entry.item["attempts"][0]["error"]
 
@@ -384,7 +384,7 @@ def test_a_disabled_instances_notifications_are_held_and_delivered_in_order_once
     # Then nothing is sent; the first is listed PENDING (kept, not attempted) and put away for a while
     assert pipeline.receiver.received == []
     service = pipeline.deliver_module._service()
-    [entry] = service._log.page(instance, limit=10, cursor=None)[0]
+    [entry] = service._log.page(instance, limit=10, after=None)[0]
     assert entry.status == "PENDING" and "attempts" not in entry.item
     assert pipeline.requested_delays[-1] == 900
 

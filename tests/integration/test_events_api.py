@@ -9,6 +9,8 @@ from srevents.domain.backoff import MAX_ATTEMPTS
 from tests.support.api_client import ApiClient
 from tests.support.pipeline import SIGNATURE_KEY, Pipeline
 
+NEXT_PAGE = "Elements-Next-Page-Token"
+
 
 def test_list_get_and_retry_through_the_api(pipeline: Pipeline) -> None:
     # Given three notifications, the first failing for good
@@ -27,17 +29,18 @@ def test_list_get_and_retry_through_the_api(pipeline: Pipeline) -> None:
     api = ApiClient.load(pipeline.poll.resources)
     auth = pipeline.poll.credentials
 
-    # When the events are listed, two per page
-    first_page = api.get(f"/instances/{instance}/events", auth=auth, query="limit=2")
-    second_page = api.get(
-        f"/instances/{instance}/events", auth=auth, query=f"limit=2&cursor={first_page.body['nextCursor']}"
-    )
+    # When the events are listed, two per page (the platform's names, then the aliases)
+    first_page = api.get(f"/instances/{instance}/events", auth=auth, query="pageSize=2")
+    token = first_page.headers[NEXT_PAGE]
+    second_page = api.get(f"/instances/{instance}/events", auth=auth, query=f"limit=2&cursor={token}")
 
-    # Then they come newest first, each with its status
+    # Then they come newest first, each with its status (the two behind the failed one QUEUED: push paused), and
+    # the last page names no next one
     assert first_page.status == 200, first_page.text
-    listed = first_page.body["events"] + second_page.body["events"]
+    assert NEXT_PAGE not in second_page.headers
+    listed = first_page.body + second_page.body
     assert [e["id"] for e in listed] == sorted((e["id"] for e in listed), reverse=True)
-    assert [e["status"] for e in listed] == ["DELIVERED", "DELIVERED", "FAILED"]
+    assert [e["status"] for e in listed] == ["QUEUED", "QUEUED", "FAILED"]
     failed = listed[-1]
     assert failed["attemptCount"] == MAX_ATTEMPTS and failed["lastStatusCode"] == 500
 
@@ -51,7 +54,7 @@ def test_list_get_and_retry_through_the_api(pipeline: Pipeline) -> None:
     # And a retry delivers it now
     retried = api.post(f"/instances/{instance}/events/{failed['id']}/retry", auth=auth)
     assert retried.status == 200 and retried.body["status"] == "DELIVERED"
-    assert api.get(f"/instances/{instance}/events", auth=auth, query="status=FAILED").body["events"] == []
+    assert api.get(f"/instances/{instance}/events", auth=auth, query="status=FAILED").body == []
 
 
 def test_events_routes_validate_and_hide_other_tenants(pipeline: Pipeline) -> None:
@@ -63,9 +66,40 @@ def test_events_routes_validate_and_hide_other_tenants(pipeline: Pipeline) -> No
     assert api.get(f"/instances/{instance}/events", auth=auth, query="limit=0").status == 400
     assert api.get(f"/instances/{instance}/events", auth=auth, query="status=LOST").status == 400
     assert api.get(f"/instances/{instance}/events", auth=auth, query="cursor=%%%").status == 400
+    assert api.get(f"/instances/{instance}/events", auth=auth, query="pageSize=101").status == 400
+    assert api.get(f"/instances/{instance}/events", auth=auth, query="nextPage=eyJhZnRlciI6IDF9").status == 400
     assert api.get(f"/instances/{instance}/events/not-an-id", auth=auth).status == 404
     assert api.get(f"/instances/{instance}/events/01a226bf-7010-8a54-bff4-462c63befebd", auth=auth).status == 404
     assert api.get(f"/instances/{instance}/events", auth=other).status == 404
     assert (
         api.post(f"/instances/{instance}/events/01a226bf-7010-8a54-bff4-462c63befebd/retry", auth=other).status == 404
     )
+
+
+def test_walking_every_page_lists_each_notification_once(pipeline: Pipeline) -> None:
+    # Given twelve notifications (120 changes, ten events a notification)
+    instance = pipeline.create_instance()
+    pipeline.change_and_poll(instance, changes=120)
+    pipeline.pump.drain()
+    api = ApiClient.load(pipeline.poll.resources)
+    auth = pipeline.poll.credentials
+
+    # When they are walked five at a time, following Elements-Next-Page-Token
+    pages: list[list[dict]] = []
+    query = "pageSize=5"
+    while True:
+        page = api.get(f"/instances/{instance}/events", auth=auth, query=query)
+        assert page.status == 200 and isinstance(page.body, list), page.text
+        pages.append(page.body)
+        if NEXT_PAGE not in page.headers:
+            break
+        query = f"pageSize=5&nextPage={page.headers[NEXT_PAGE]}"
+
+    # Then every notification comes once, newest first, and only the last page names no next one
+    ids = [n["id"] for page in pages for n in page]
+    assert [len(p) for p in pages] == [5, 5, 2]
+    assert len(ids) == len(set(ids)) == 12 and ids == sorted(ids, reverse=True)
+    # and a status filter pages the same way: every notification is DELIVERED, none FAILED
+    delivered = api.get(f"/instances/{instance}/events", auth=auth, query="status=DELIVERED&pageSize=12")
+    assert len(delivered.body) == 12 and NEXT_PAGE not in delivered.headers
+    assert api.get(f"/instances/{instance}/events", auth=auth, query="status=FAILED").body == []

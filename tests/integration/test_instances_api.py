@@ -291,7 +291,7 @@ INVALID_BODIES: list[tuple[str, Any, str]] = [
     (f"{C}/api.key", "", "configuration.api.key"),
     (f"{C}/api.key", 12345, "configuration.api.key"),
     (f"{C}/event.notification.enabled", "yes", "configuration.event.notification.enabled"),
-    (f"{C}/event.vendor.type", "webhook", "configuration.event.vendor.type"),
+    (f"{C}/event.vendor.type", "webhooks", "configuration.event.vendor.type"),
     (f"{C}/event.vendor.type", "", "configuration.event.vendor.type"),
     (f"{C}/event.notification.callback.url", ..., "configuration.event.notification.callback.url"),
     (f"{C}/event.notification.callback.url", "ftp://example.com/x", "configuration.event.notification.callback.url"),

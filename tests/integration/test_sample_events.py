@@ -46,7 +46,13 @@ def invoke_api(api: ApiClient, event: dict[str, Any]) -> tuple[int, dict[str, An
 def test_every_sample_is_listed_in_the_readme_and_parses() -> None:
     readme = (EVENTS / "README.md").read_text(encoding="utf-8")
     samples = sorted(p.name for p in EVENTS.glob("*.json"))
-    assert samples == ["api_get_instance.json", "api_post_instances.json", "deliver_sqs.json", "poll_scheduled.json"]
+    assert samples == [
+        "api_get_instance.json",
+        "api_post_instances.json",
+        "deliver_sqs.json",
+        "poll_scheduled.json",
+        "poll_webhook.json",
+    ]
     for name in samples:
         assert isinstance(load(name), dict), name
         assert f"-e events/{name}" in readme, name
@@ -97,6 +103,18 @@ def test_post_sample_creates_an_instance_and_get_sample_reads_it(api: ApiClient,
 
 def test_poll_sample_is_the_schedule_input() -> None:
     assert load("poll_scheduled.json") == {"instanceId": 1}
+
+
+def test_webhook_sample_is_what_the_inbound_route_hands_the_poll_function() -> None:
+    from srevents.domain.webhooks import callback_target
+    from srevents.services.webhook_worker import Callback
+
+    event = load("poll_webhook.json")
+    callback = Callback.from_event(event["webhook"])
+
+    assert event["instanceId"] == 1
+    target = callback_target(callback.event_name, callback.body, ["candidates"])
+    assert target is not None and target.record_path == f"/candidates/{callback.body['id']}"
 
 
 def test_deliver_sample_is_one_fifo_record_carrying_a_notification() -> None:

@@ -53,6 +53,22 @@ class FakeDns:
         ]
 
 
+class AcceptingWebhooksApi:
+    """SmartRecruiters' Webhooks API as the fuzzed API needs it: every subscription made, activated, keyed."""
+
+    def create_subscription(self, callback_url: str, events: tuple[str, ...]) -> str:
+        return "subscription-" + callback_url.rsplit("/", 1)[-1]
+
+    def activate(self, subscription_id: str) -> None:
+        return None
+
+    def generate_secret_key(self, subscription_id: str) -> str:
+        return "fuzz-webhook-secret-key"
+
+    def delete_subscription(self, subscription_id: str) -> bool:
+        return True
+
+
 class StateProbe:
     def __init__(self, resources: StackResources) -> None:
         self.resources = resources
@@ -136,6 +152,15 @@ def api_env(extra_env: dict[str, str] | None = None) -> Iterator[ApiEnv]:
             return CallbackPolicy(settings.allow_http_callbacks, settings.allow_private_callbacks, resolver=dns)
 
         patch.setattr(wiring, "callback_policy", policy)
+        # No SmartRecruiters here: webhook instances subscribe to a Webhooks API that accepts every request.
+        real_manager = wiring.subscription_manager
+
+        def subscriptions(settings: Settings, clock: Any = None) -> Any:
+            manager = real_manager(settings, clock)
+            manager._api = lambda api_key: AcceptingWebhooksApi()
+            return manager
+
+        patch.setattr(wiring, "subscription_manager", subscriptions)
         probe = StateProbe(resources)
         patch.setattr(PollTrigger, "trigger", lambda _, instance_id: probe.polls_requested.append(instance_id))
         api = ApiClient.load(resources)

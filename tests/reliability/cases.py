@@ -12,6 +12,7 @@ RECEIVER_CASES = ("outage-one-day", "outage-past-last-retry")
 POLL_CRASHES = ("mid-page", "after-plan", "after-some-enqueued", "after-all-enqueued")
 DELIVER_CRASHES = ("after-2xx-before-log",)
 CONCURRENT_POLLS = (2, 5)
+WEBHOOK_FAULTS = ("drop", "duplicate", "delay", "reorder", "all")
 AWS_FAULTS = (
     "dynamodb-throttle-transient",
     "dynamodb-throttle-lease",
@@ -57,6 +58,7 @@ def expected_keys() -> list[str]:
     keys += [case_key("deliver-crash", name) for name in DELIVER_CRASHES]
     keys += [case_key("concurrency", n) for n in CONCURRENT_POLLS]
     keys += [case_key("aws", name) for name in AWS_FAULTS]
+    keys += [case_key("webhooks", name) for name in WEBHOOK_FAULTS]
     keys += [case_key("fuzz", name) for name in FUZZ]
     keys += [case_key("security", name) for name in SECURITY]
     keys += [case_key("hostile", name) for name in HOSTILE]

@@ -25,6 +25,7 @@ FAULT_SECTIONS = [
     ("deliver-crash", "The deliver function killed"),
     ("concurrency", "Simultaneous polls of one instance"),
     ("aws", "AWS calls failing: DynamoDB throttling, SQS errors"),
+    ("webhooks", "SmartRecruiters' webhook callbacks dropped, duplicated, delayed, reordered while polls run"),
 ]
 
 
@@ -84,6 +85,11 @@ GUARANTEES = f"""\
   scheduled poll reads everything again.
 - **One poll per instance at a time.** Simultaneous invocations for one instance: one polls, the others
   find its lease and exit; a poll that dies keeps the lease until it expires, then the next one takes over.
+- **Webhooks, with polling as reconciliation.** A change SmartRecruiters pushes is delivered within seconds;
+  one whose callback is dropped, delayed past a poll or refused is delivered by the next poll; a repeated
+  callback, or a version both paths see, is sent once (the two paths share the instance's lease and its
+  remembered versions). Each object's versions arrive in order; a change a webhook missed arrives after newer
+  changes of *other* objects (the order column of the webhook cases counts per object).
 - **AWS failing.** Throttling and errors are retried by the SDK; what still fails fails the invocation
   without moving any watermark, and the next invocation (schedule or queue) picks up where it was.
 - **A batch the queue takes in part.** Notifications are enqueued ten to a call. When SQS refuses some

@@ -194,12 +194,20 @@ def _check_case(world: World, name: str, instance: int, first: Any) -> None:
         assert len(ids) - len(set(ids)) == 1  # the 2xx whose log write failed was sent again, same id
     if name == "sqs-dead-letter-failure":
         listed = world.api.get(f"/instances/{instance}/events", auth=world.credentials, query="status=FAILED").body
-        [failed] = listed["events"]
-        # the last attempt's move to the dead-letter queue failed; the message came back and was moved then
-        assert failed["attemptCount"] == MAX_ATTEMPTS + 1
+        [failed] = listed
+        # the last attempt's move to the dead-letter queue failed; the message came back and only the move was
+        # made again (no twelfth attempt)
+        assert failed["attemptCount"] == MAX_ATTEMPTS
         world.ledger.manual_ids.add(failed["id"])
+        world.clock.advance(PAST_THE_LAST_RETRY.total_seconds())  # the receiver is back
         retried = world.api.post(f"/instances/{instance}/events/{failed['id']}/retry", auth=world.credentials)
         assert retried.status == 200 and retried.body["status"] == DELIVERED
+        # push paused after the last retry: the notifications behind it were QUEUED; a redelivery resumes push
+        resumed = world.api.post(
+            f"/instances/{instance}/events/redeliver", auth=world.credentials, json_body={"status": ["QUEUED"]}
+        )
+        assert resumed.status == 202, resumed.text
+        world.settle()
         assert (
             world.api.get(f"/instances/{instance}/events/{failed['id']}", auth=world.credentials).body["status"]
             != FAILED
@@ -213,7 +221,10 @@ def _notes(world: World, name: str, first: Any) -> str:
     if name == "dynamodb-throttle-log-write":
         parts.append("the notification whose log write failed was re-sent once with the same id")
     if name == "sqs-dead-letter-failure":
-        parts.append("FAILED after the move succeeded on the next receive; re-sent by the retry route")
+        parts.append(
+            "FAILED, moved on the next receive (no twelfth attempt); push paused, the later notifications QUEUED; "
+            "the failed one re-sent by the retry route, the queued ones by a redelivery, in order"
+        )
     return "; ".join(parts)
 
 

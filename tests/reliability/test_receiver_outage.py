@@ -63,7 +63,7 @@ def test_receiver_down_for_a_day_every_retry_step_then_back(world: World, report
     assert tally.phantoms == 0 and tally.bad_signatures == 0
 
 
-def test_receiver_down_past_the_last_retry_dead_letters_then_the_retry_route_delivers(
+def test_receiver_down_past_the_last_retry_pauses_push_then_retry_and_redelivery_deliver(
     world: World, report: Callable[..., None]
 ) -> None:
     # Given an instance with two notifications, and its receiver down for longer than the whole schedule
@@ -71,7 +71,8 @@ def test_receiver_down_past_the_last_retry_dead_letters_then_the_retry_route_del
     world.clock.advance(61)
     world.change(creates=15)  # 10 + 5 events
     world.tick()
-    world.down_until(world.clock.now() + PAST_THE_LAST_RETRY, instance_id=instance)
+    back = world.clock.now() + PAST_THE_LAST_RETRY
+    world.down_until(back, instance_id=instance)
 
     # When the deliverer works through the outage
     world.deliver()
@@ -79,17 +80,19 @@ def test_receiver_down_past_the_last_retry_dead_letters_then_the_retry_route_del
     # Then the first notification failed for good: FAILED, in the dead-letter queue, every attempt logged
     listed = world.api.get(f"/instances/{instance}/events", auth=world.credentials, query="status=FAILED")
     assert listed.status == 200
-    [failed] = listed.body["events"]
+    [failed] = listed.body
     assert failed["attemptCount"] == MAX_ATTEMPTS
     dead = world.sqs.receive_message(
         QueueUrl=world.resources.refs["NotificationDeadLetterQueue"], MessageAttributeNames=["All"]
     )["Messages"]
     assert [m["MessageAttributes"]["notificationId"]["StringValue"] for m in dead] == [failed["id"]]
-    # and the one behind it went on once the receiver was back: the instance is not blocked for good
-    delivered = [r.notification_id for r in world.receiver.delivered()]
-    assert len(delivered) == 1 and delivered[0] != failed["id"]
+    # and push paused: the one behind it is QUEUED, never attempted (the platform's failure policy)
+    assert world.api.get(f"/instances/{instance}", auth=world.credentials).body["pushPaused"] is True
+    [queued] = world.api.get(f"/instances/{instance}/events", auth=world.credentials, query="status=QUEUED").body
+    assert queued["attemptCount"] == 0 and world.receiver.delivered() == []
 
-    # When the operator re-sends it with the retry route
+    # When the receiver is back and the operator re-sends it with the retry route
+    world.clock.advance(max(0.0, (back - world.clock.now()).total_seconds()) + 1)
     world.ledger.manual_ids.add(failed["id"])
     retried = world.api.post(f"/instances/{instance}/events/{failed['id']}/retry", auth=world.credentials)
 
@@ -101,20 +104,28 @@ def test_receiver_down_past_the_last_retry_dead_letters_then_the_retry_route_del
     assert [a["outcome"] for a in shown["attempts"]][-2:] == ["failed", "delivered"]
     assert shown["body"]["id"] == failed["id"]
 
+    # When the queued one is redelivered (push resumes), and more changes follow
+    resumed = world.api.post(
+        f"/instances/{instance}/events/redeliver", auth=world.credentials, json_body={"status": ["QUEUED"]}
+    )
+    assert resumed.status == 202, resumed.text
+    world.deliver()
+    assert [r.notification_id for r in world.receiver.delivered()] == [failed["id"], queued["id"]]
     world.change(creates=3)
     world.settle()
     tally = world.tally()
     assert FAILED not in {
-        e["status"] for e in world.api.get(f"/instances/{instance}/events", auth=world.credentials).body["events"]
+        e["status"] for e in world.api.get(f"/instances/{instance}/events", auth=world.credentials).body
     }
     report(
         section="receiver",
         key=case_key("receiver", "outage-past-last-retry"),
-        case="Receiver down past the last retry, then the retry route",
+        case="Receiver down past the last retry, then the retry route and a redelivery",
         fault=f"503 for {PAST_THE_LAST_RETRY.total_seconds() / 3600:.1f} h of simulated time",
         notes=(
-            f"first notification: {MAX_ATTEMPTS} attempts, FAILED, dead-letter queue; the next one delivered when "
-            "the receiver was back; the failed one re-sent by the retry route (same id, outside the ordered stream)"
+            f"first notification: {MAX_ATTEMPTS} attempts, FAILED, dead-letter queue; push paused, the next one "
+            "QUEUED; the failed one re-sent by the retry route (same id, outside the ordered stream), the queued "
+            "one by a redelivery, then push as before"
         ),
         **tally.as_row(),
     )

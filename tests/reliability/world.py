@@ -118,6 +118,8 @@ class World:
         factory = {"api": "api_services", "poll": "poll_service", "deliver": "deliver_service"}[function]
         assert hasattr(module, factory), f"functions/{function}/app.py no longer builds its services with {factory}"
         setattr(module, factory, functools.partial(getattr(wiring, factory), clock=self.clock))
+        if function == "poll":  # its other job, webhook callbacks, on the same clock
+            module.webhook_worker = functools.partial(wiring.webhook_worker, clock=self.clock)
         return module
 
     def _died(self, function: str) -> None:
@@ -272,7 +274,9 @@ def serialize_moto(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(BotocoreStubber, "process_request", atomic)
 
 
-def build_world(aws: StackResources, monkeypatch: pytest.MonkeyPatch, index: int) -> Iterator[World]:
+def build_world(
+    aws: StackResources, monkeypatch: pytest.MonkeyPatch, index: int, extra_env: dict[str, str] | None = None
+) -> Iterator[World]:
     serialize_moto(monkeypatch)
     clock = ManualClock()
     # A key per world: the client's per-key rate limiter is process-wide and keeps the last world's time.
@@ -288,6 +292,7 @@ def build_world(aws: StackResources, monkeypatch: pytest.MonkeyPatch, index: int
         )
         env["SMARTRECRUITERS_BASE_URL"] = server.base_url
         env.update(WORLD_ENV)
+        env.update(extra_env or {})
         for key, value in env.items():
             monkeypatch.setenv(key, value)
         yield World(aws, monkeypatch, clock, store, receiver, api_key)

@@ -279,8 +279,8 @@ def test_vendor_type_may_be_omitted_when_events_are_enabled_and_is_echoed_as_pol
     assert normalized[VENDOR_TYPE] == "polling"
 
 
-@pytest.mark.parametrize("value", ["webhook", "", 1])
-def test_a_vendor_type_other_than_polling_is_refused(value: Any) -> None:
+@pytest.mark.parametrize("value", ["webhooks", "", 1])
+def test_a_vendor_type_other_than_polling_or_webhook_is_refused(value: Any) -> None:
     enabled = base(
         **{"event.notification.enabled": True, "event.notification.callback.url": CALLBACK, VENDOR_TYPE: value}
     )

@@ -12,14 +12,16 @@ from srevents.settings import Settings, SettingsError
 def test_every_field_is_read_from_its_upper_cased_variable() -> None:
     # Given a value for every field, in the form the template writes it
     samples = {"str": "x", "bool": "true", "int": "7", "float": "2.5"}
-    env = {f.name.upper(): samples[str(f.type)] for f in fields(Settings)}
+    chosen = {"RETRY_SCHEDULE": "platform"}  # fields that take one of a few words
+    env = {f.name.upper(): samples[str(f.type)] for f in fields(Settings)} | chosen
 
     # When
     settings = Settings.from_env(env)
 
     # Then no field was left at its default
     for field in fields(Settings):
-        assert getattr(settings, field.name) == {"x": "x", "true": True, "7": 7, "2.5": 2.5}[env[field.name.upper()]]
+        expected = {"x": "x", "true": True, "7": 7, "2.5": 2.5}.get(env[field.name.upper()], env[field.name.upper()])
+        assert getattr(settings, field.name) == expected
 
 
 def test_unset_or_empty_variables_keep_the_defaults() -> None:
@@ -37,6 +39,7 @@ def test_unset_or_empty_variables_keep_the_defaults() -> None:
         ("API_REQUESTS_PER_SECOND", "0", "API_REQUESTS_PER_SECOND must be positive"),
         ("SMARTRECRUITERS_TOKEN_BATCH", "10", "SMARTRECRUITERS_TOKEN_BATCH from 1 to 9"),
         ("SMARTRECRUITERS_REQUESTS_PER_SECOND", "-1", "SMARTRECRUITERS_REQUESTS_PER_SECOND must be positive"),
+        ("RETRY_SCHEDULE", "weekly", "RETRY_SCHEDULE must be day or platform"),
     ],
 )
 def test_an_unreadable_variable_fails_at_cold_start_naming_it(variable: str, value: str, message: str) -> None:

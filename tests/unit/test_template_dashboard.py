@@ -51,7 +51,9 @@ def emitted_metrics() -> dict[str, set[str]]:
 
 def dashboard() -> dict[str, Any]:
     """The dashboard body as CloudWatch will read it, with every `${...}` replaced by its own name."""
-    body = load_template()["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    body, variables = load_template()["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    for name in variables:  # numbers the template chooses (e.g. the age alarm's threshold): its default branch
+        body = body.replace("${" + name + "}", str(variables[name]["Fn::If"][2]))
     parsed: dict[str, Any] = json.loads(re.sub(r"\$\{([^}]+)\}", r"<\1>", body))
     return parsed
 
@@ -134,8 +136,8 @@ def test_the_dashboard_shows_each_functions_queues_tables_and_the_apis_basics() 
 
 def test_every_widget_reads_this_stacks_region_and_names_only_what_the_template_defines() -> None:
     template = load_template()
-    known = set(template["Resources"]) | set(template["Parameters"])
-    body = template["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    body, variables = template["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    known = set(template["Resources"]) | set(template["Parameters"]) | set(variables)
     for reference in re.findall(r"\$\{([^}]+)\}", body):
         assert reference.startswith("AWS::") or reference.split(".")[0] in known, reference
     for widget in dashboard()["widgets"]:
@@ -144,22 +146,27 @@ def test_every_widget_reads_this_stacks_region_and_names_only_what_the_template_
 
 
 def test_the_notification_queue_age_alarm_waits_past_the_whole_retry_schedule() -> None:
-    # Given the retry schedule of docs/DESIGN.md §7 (about 28 h, ±20 % jitter) and the queue's retention
-    from srevents.domain.backoff import JITTER, RETRY_DELAYS
+    # Given each retry schedule of docs/DESIGN.md §7 (±20 % jitter) and the queue's retention
+    from srevents.domain.backoff import DAY, JITTER, PLATFORM
 
     template = load_template()
     alarm = template["Resources"]["NotificationQueueAgeAlarm"]["Properties"]
     retention = template["Resources"]["NotificationQueue"]["Properties"]["MessageRetentionPeriod"]
+    condition, platform_threshold, day_threshold = alarm["Threshold"]["Fn::If"]
+    assert template["Conditions"][condition] == {"Fn::Equals": [{"Ref": "RetrySchedule"}, "platform"]}
 
     # Then a notification still being retried never sets it off, and it goes off well before SQS drops one
     assert alarm["MetricName"] == "ApproximateAgeOfOldestMessage"
     assert alarm["Dimensions"] == [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["NotificationQueue", "QueueName"]}}]
-    assert sum(RETRY_DELAYS) * (1 + JITTER) < alarm["Threshold"] <= retention / 2
-    assert alarm["Threshold"] == ALARM_AGE_THRESHOLD
+    assert sum(DAY.delays) * (1 + JITTER) < day_threshold <= retention / 2
+    assert sum(PLATFORM.delays) * (1 + JITTER) < platform_threshold <= retention / 2
+    assert day_threshold == ALARM_AGE_THRESHOLD
     annotations = [
         a["value"]
         for w in dashboard()["widgets"]
         for a in w["properties"].get("annotations", {}).get("horizontal", [])
         if a.get("label") == "NotificationQueueAgeAlarm"
     ]
-    assert annotations == [alarm["Threshold"]]
+    assert annotations == [day_threshold]
+    variables = template["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"][1]
+    assert variables["AgeThreshold"] == alarm["Threshold"]

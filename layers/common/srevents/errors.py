@@ -48,3 +48,9 @@ class TooManyRequests(DomainError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class UpstreamUnavailable(DomainError):
+    """SmartRecruiters did not answer (or failed) a call the request depends on; nothing was changed."""
+
+    status = 502

@@ -59,8 +59,15 @@ class Settings:
     # false: each container keeps SmartRecruiters' limits on its own (saves the table's calls where no two
     # instances share a key)
     smartrecruiters_shared_limit: bool = True
+    # The delivery retry schedule: `day` (ten retries over ~28 h) or `platform` (nine, 4^n s, ~97 h).
+    retry_schedule: str = "day"
     # Local stack and tests only: divides delivery retry delays so a day of retries takes seconds.
     retry_delay_scale: float = 1.0
+    # The API's public base URL (SmartRecruiters posts webhook callbacks under it). Empty: the URL the request
+    # came in on (API Gateway's domain name and stage); set it behind a custom domain, and for the local stack.
+    public_api_url: str = ""
+    # How long a webhook callback waits for a poll of its instance to finish before Lambda retries it.
+    webhook_lease_wait_seconds: float = 30.0
 
     def __post_init__(self) -> None:
         if self.delivery_workers < 1:
@@ -73,6 +80,8 @@ class Settings:
             raise SettingsError(
                 "SMARTRECRUITERS_REQUESTS_PER_SECOND must be positive and SMARTRECRUITERS_TOKEN_BATCH from 1 to 9"
             )
+        if self.retry_schedule not in ("day", "platform"):
+            raise SettingsError(f"RETRY_SCHEDULE must be day or platform, got {self.retry_schedule[:20]!r}")
         if self.callback_total_timeout <= 0 or self.retry_delay_scale <= 0:
             raise SettingsError("CALLBACK_TOTAL_TIMEOUT and RETRY_DELAY_SCALE must be positive")
 

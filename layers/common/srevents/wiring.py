@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from srevents.services.poll_service import PollService
     from srevents.services.poller_control import PollerControl
     from srevents.services.request_limit import OrganizationRequestLimit
+    from srevents.services.webhook_inbound import WebhookInbound
+    from srevents.services.webhook_subscriptions import SubscriptionManager
+    from srevents.services.webhook_worker import WebhookWorker
 
 # What each function cannot run without (checked at cold start). The API sends nothing to the queue: its
 # retry route posts to the callback directly (services/callback_attempts.py).
@@ -44,6 +47,7 @@ API_SETTINGS = (
     "poll_function_arn",
     "scheduler_role_arn",
     "scheduler_dlq_arn",
+    "notification_queue_url",
 )
 
 
@@ -81,6 +85,39 @@ def instances_service(settings: Settings, clock: Clock | None = None) -> Instanc
         poller_state=PollerStateStore(dynamodb, settings.poller_state_table),
         clock=clock or SystemClock(),
         callback_policy=callback_policy(settings),
+        subscriptions=subscription_manager(settings, clock),
+    )
+
+
+def subscription_manager(settings: Settings, clock: Clock | None = None) -> SubscriptionManager:
+    from srevents.adapters.secrets import SecretBox
+    from srevents.adapters.smartrecruiters_webhooks import WebhooksApi
+    from srevents.adapters.webhook_activations import WebhookActivations
+    from srevents.services.webhook_subscriptions import SubscriptionManager
+
+    return SubscriptionManager(
+        webhooks_api=lambda api_key: WebhooksApi(api_key, settings.smartrecruiters_base_url, clock=clock),
+        activations=WebhookActivations(client("dynamodb"), settings.instances_table),
+        secret_box=SecretBox(client("kms"), settings.kms_key_id),
+        clock=clock or SystemClock(),
+    )
+
+
+def webhook_inbound(settings: Settings, clock: Clock | None = None) -> WebhookInbound:
+    """The public route SmartRecruiters' callbacks arrive at: verify, then hand over to the poll function."""
+    from srevents.adapters.instances_store import InstancesStore
+    from srevents.adapters.poll_trigger import PollTrigger
+    from srevents.adapters.secrets import SecretBox
+    from srevents.adapters.webhook_activations import WebhookActivations
+    from srevents.services.webhook_inbound import WebhookInbound
+
+    dynamodb = client("dynamodb")
+    return WebhookInbound(
+        instances=InstancesStore(dynamodb, settings.instances_table),
+        activations=WebhookActivations(dynamodb, settings.instances_table),
+        secret_box=SecretBox(client("kms"), settings.kms_key_id),
+        trigger=PollTrigger(client("lambda"), settings.poll_function_arn),
+        clock=clock or SystemClock(),
     )
 
 
@@ -144,13 +181,19 @@ def callback_attempts(settings: Settings, clock: Clock | None = None, sender: An
 
 
 def events_service(settings: Settings, clock: Clock | None = None) -> EventsService:
-    """The API's view of the delivery log, and its retry route (no queue needed)."""
+    """The API's view of the delivery log, its retry route and redeliveries."""
     from srevents.adapters.delivery_log import DeliveryLog
+    from srevents.adapters.instances_store import InstancesStore
+    from srevents.adapters.notification_queue import NotificationQueue
     from srevents.services.events_service import EventsService
 
+    dynamodb = client("dynamodb")
     return EventsService(
-        log=DeliveryLog(client("dynamodb"), settings.notifications_table, settings.notification_ttl_days),
+        log=DeliveryLog(dynamodb, settings.notifications_table, settings.notification_ttl_days),
         attempts=callback_attempts(settings, clock, sender=_SenderAtFirstUse(settings)),
+        instances=InstancesStore(dynamodb, settings.instances_table),
+        queue=NotificationQueue(client("sqs"), settings.notification_queue_url),
+        clock=clock or SystemClock(),
     )
 
 
@@ -174,8 +217,10 @@ def api_services(settings: Settings, clock: Clock | None = None) -> ApiServices:
         instances=instances_service(settings, clock),
         poller=poller_control(settings, clock),
         events=events_service(settings, clock),
+        webhooks=webhook_inbound(settings, clock),
         max_request_bytes=settings.max_request_bytes,
         request_limit=request_limit(settings, clock),
+        public_api_url=settings.public_api_url,
     )
 
 
@@ -187,10 +232,9 @@ def smartrecruiters_clients(settings: Settings, clock: Clock | None = None) -> C
     key's limits shared with every other container (in the rate-limits table, by the key's hash)."""
     from srevents.adapters.rate_limits_store import RateLimitsStore
     from srevents.adapters.shared_key_limit import SharedKeyLimit
-    from srevents.adapters.smartrecruiters import KeyGates, SmartRecruitersClient
+    from srevents.adapters.smartrecruiters import SmartRecruitersClient
 
     clients: dict[str, SmartRecruitersClient] = {}
-    gates = KeyGates()  # this container's first gate per key
     store = RateLimitsStore(client("dynamodb"), settings.rate_limits_table)
     clock = clock or SystemClock()
 
@@ -213,8 +257,7 @@ def smartrecruiters_clients(settings: Settings, clock: Clock | None = None) -> C
                 settings.smartrecruiters_base_url,
                 clock=clock,
                 requests_per_second=settings.smartrecruiters_requests_per_second,
-                shared=shared,
-                gates=gates,
+                shared=shared,  # the first gate is the process's own, shared by its polls and webhook callbacks
             )
         return clients[digest]
 
@@ -249,16 +292,19 @@ DELIVER_SETTINGS = (
 
 
 def deliver_service(settings: Settings, clock: Clock | None = None, sender: Any = None) -> DeliverService:
+    from srevents.adapters.accounts_store import AccountsStore
     from srevents.adapters.delivery_log import DeliveryLog
     from srevents.adapters.instances_store import InstancesStore
     from srevents.adapters.notification_queue import NotificationQueue
     from srevents.adapters.queue_visibility import QueueVisibility
+    from srevents.domain.backoff import SCHEDULES
     from srevents.services.deliver_service import ATTEMPT_MARGIN_SECONDS, DeliverService
     from srevents.services.fifo_batch import FifoGroupProcessor
 
     dynamodb = client("dynamodb")
     return DeliverService(
         instances=InstancesStore(dynamodb, settings.instances_table),
+        accounts=AccountsStore(dynamodb, settings.instances_table),
         log=DeliveryLog(dynamodb, settings.notifications_table, settings.notification_ttl_days),
         attempts=callback_attempts(settings, clock, sender),
         visibility=QueueVisibility(client("sqs"), settings.notification_queue_url, settings.retry_delay_scale),
@@ -266,4 +312,25 @@ def deliver_service(settings: Settings, clock: Clock | None = None, sender: Any 
         clock=clock or SystemClock(),
         processor=FifoGroupProcessor(workers=settings.delivery_workers),
         attempt_seconds=settings.callback_total_timeout + ATTEMPT_MARGIN_SECONDS,
+        schedule=SCHEDULES[settings.retry_schedule],
+    )
+
+
+def webhook_worker(settings: Settings, clock: Clock | None = None) -> WebhookWorker:
+    """The poll function's other job: one verified webhook callback → its notification."""
+    from srevents.adapters.instances_store import InstancesStore
+    from srevents.adapters.notification_queue import NotificationQueue
+    from srevents.adapters.poller_state_store import PollerStateStore
+    from srevents.adapters.secrets import SecretBox
+    from srevents.services.webhook_worker import WebhookLimits, WebhookWorker
+
+    dynamodb = client("dynamodb")
+    return WebhookWorker(
+        instances=InstancesStore(dynamodb, settings.instances_table),
+        poller_state=PollerStateStore(dynamodb, settings.poller_state_table),
+        secret_box=SecretBox(client("kms"), settings.kms_key_id),
+        queue=NotificationQueue(client("sqs"), settings.notification_queue_url),
+        smartrecruiters=smartrecruiters_clients(settings, clock),
+        clock=clock or SystemClock(),
+        limits=WebhookLimits(lease_wait_seconds=settings.webhook_lease_wait_seconds),
     )

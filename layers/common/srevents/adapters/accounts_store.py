@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from srevents.adapters.dynamo import decode, encode
+from botocore.exceptions import ClientError
+
+from srevents.adapters.dynamo import BatchRead, decode, encode, is_conditional_failure
 from srevents.adapters.instances_store import InstancesStore
 from srevents.domain.auth import Credentials, Principal, hash_secret, new_secret, same_hash
-from srevents.errors import Unauthorized
+from srevents.domain.failure_policy import RETRY, checked_policy
+from srevents.errors import NotFound, Unauthorized
 
 _WRONG = "wrong User or Organization secret"
 
@@ -73,3 +76,32 @@ class AccountsStore:
         if not matches or user["organizationId"] != org["organizationId"]:
             raise Unauthorized(_WRONG)
         return Principal(organization_id=int(org["organizationId"]), user_id=int(user["userId"]))
+
+    def set_failure_policy(self, organization_id: int, policy: str) -> None:
+        """Store the organization's `notification.webhook.failure.policy` (`retry` or `queue`)."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key={"pk": {"S": f"ORG#{organization_id}"}},
+                UpdateExpression="SET failurePolicy = :p",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":p": {"S": checked_policy(policy)}},
+            )
+        except ClientError as error:
+            if is_conditional_failure(error):
+                raise NotFound(f"organization {organization_id} not found") from None
+            raise
+
+    def failure_policies(self, organization_ids: list[int]) -> BatchRead[dict[int, str]]:
+        """Each organization's failure policy (`retry` when unset), as a read to send together with others."""
+        unique = list(dict.fromkeys(organization_ids))
+
+        def parse(items: list[dict[str, Any]]) -> dict[int, str]:
+            found = dict.fromkeys(unique, RETRY)
+            for raw in items:
+                item = decode(raw)
+                found[int(str(item["pk"]).removeprefix("ORG#"))] = str(item.get("failurePolicy") or RETRY)
+            return found
+
+        options = {"ProjectionExpression": "pk, failurePolicy"}
+        return BatchRead(self._client, self._table, [{"pk": {"S": f"ORG#{o}"}} for o in unique], parse, options)

@@ -1,16 +1,20 @@
-"""The delivery log: each notification's status, body and every attempt, kept for a while (TTL)."""
+"""The delivery log: each notification's status, body and every attempt, kept for a while (TTL).
+
+Beside an instance's entries (sort key: the notification id) live its **parking marks** (sort key
+`~parked#<order>#<notification id>`, after every id): one per notification parked for redelivery (`QUEUED`, or
+`FAILED` after its last retry), in the order they were parked, which is the order they were produced. A
+redelivery reads them in that order with a strongly consistent query; listings leave them out.
+"""
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from srevents.adapters.dynamo import BatchRead, decode, encode_value
+from srevents.adapters.dynamo import BatchRead, decode, encode_value, read_together
 from srevents.clock import iso_millis
-from srevents.domain.delivery_status import DELIVERED, FAILED, GONE, PENDING
+from srevents.domain.delivery_status import DELIVERED, FAILED, GONE, PENDING, QUEUED
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,8 @@ class LoggedNotification:
             return self.generation >= generation
         if self.status == FAILED:
             return self.dead_lettered_generation >= generation
+        if self.status == QUEUED:  # parked: a redelivery sends it
+            return self.generation >= generation
         return False
 
     @property
@@ -85,6 +91,21 @@ class LoggedNotification:
 _SUMMARY = (
     "instanceId, notificationId, #s, generation, deliveredGeneration, deadLetteredGeneration, attempts, nextAttemptAt"
 )
+
+
+PARKED = "~parked#"
+"""Sort-key prefix of the parking marks: `~` sorts after every notification id (lower-case hex and dashes)."""
+
+
+@dataclass(frozen=True)
+class ParkingMark:
+    instance_id: int
+    notification_id: str
+    sort_key: str
+
+
+MAX_PAGE_READS = 10
+"""Queries one page of a filtered listing may take (each reads up to limit + 1 entries, or 1 MB)."""
 
 
 def _key(instance_id: int, notification_id: str) -> dict[str, Any]:
@@ -194,40 +215,83 @@ class DeliveryLog:
         )
 
     def page(
-        self, instance_id: int, *, limit: int, cursor: str | None, status: str | None = None
+        self, instance_id: int, *, limit: int, after: str | None, status: str | None = None
     ) -> tuple[list[LoggedNotification], str | None]:
-        """Newest first (ids start with the newest event's time). The cursor is opaque to callers."""
+        """Newest first (ids start with the newest event's time): up to `limit` notifications after the one
+        named `after`, and the id the next page starts after (None on the last page). With `status`, the query
+        reads on until the page is full, at most MAX_PAGE_READS queries: a page may then be short (even
+        empty) with a next page to read."""
         kwargs: dict[str, Any] = {
             "TableName": self._table,
-            "KeyConditionExpression": "instanceId = :i",
-            "ExpressionAttributeValues": {":i": {"N": str(instance_id)}},
+            "KeyConditionExpression": "instanceId = :i AND notificationId < :marks",
+            "ExpressionAttributeValues": {":i": {"N": str(instance_id)}, ":marks": {"S": PARKED}},
             "ScanIndexForward": False,
-            "Limit": limit,
+            "Limit": limit + 1,  # one more than the page: whether another page follows is then known
         }
         if status:
             kwargs["FilterExpression"] = "#s = :status"
             kwargs["ExpressionAttributeNames"] = {"#s": "status"}
             kwargs["ExpressionAttributeValues"][":status"] = {"S": status}
-        if cursor:
-            kwargs["ExclusiveStartKey"] = _key(instance_id, decode_cursor(cursor))
-        response = self._client.query(**kwargs)
-        items = [_from_item(raw) for raw in response.get("Items", [])]
-        last = response.get("LastEvaluatedKey")
-        return items, encode_cursor(last["notificationId"]["S"]) if last else None
+        start = _key(instance_id, after) if after else None
+        found: list[LoggedNotification] = []
+        for _ in range(MAX_PAGE_READS):
+            if start:
+                kwargs["ExclusiveStartKey"] = start
+            response = self._client.query(**kwargs)
+            found.extend(_from_item(raw) for raw in response.get("Items", []))
+            start = response.get("LastEvaluatedKey")
+            if len(found) > limit or not start:
+                break
+        if len(found) > limit:
+            return found[:limit], found[limit - 1].notification_id
+        if start and found:  # the reads ran out before the page filled: go on from the last one read
+            return found, found[-1].notification_id
+        if start:  # nothing matched in MAX_PAGE_READS reads: go on from where the reads stopped
+            return found, start["notificationId"]["S"]
+        return found, None
 
+    # -- parking marks ----------------------------------------------------------------------------
+    def park(self, instance_id: int, notification_id: str, order_ms: int, now: datetime) -> None:
+        """Mark a notification parked for redelivery, at `order_ms` in its instance's order (written before its
+        status, so no parked notification lacks a mark). A notification marked twice (parked again after a
+        crash, or a replayed copy) is sent once: a redelivery sends at its first mark and drops the others."""
+        self._client.put_item(
+            TableName=self._table,
+            Item={
+                **_key(instance_id, f"{PARKED}{order_ms:015d}#{notification_id}"),
+                "parkedId": {"S": notification_id},
+                # Twice the entry's time: a redelivery's writes keep the entry longer than it was parked, and a
+                # mark that outlives its entry is removed when a redelivery reaches it.
+                "expiresAt": {"N": str(int(now.timestamp()) + 2 * self._ttl_seconds)},
+            },
+        )
 
-def encode_cursor(notification_id: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"n": notification_id}).encode()).decode().rstrip("=")
+    def parked(self, instance_id: int, *, after: str | None = None, limit: int = 25) -> list[ParkingMark]:
+        """The instance's parking marks in order (strongly consistent), from after the mark `after`."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "instanceId = :i AND begins_with(notificationId, :marks)",
+            "ExpressionAttributeValues": {":i": {"N": str(instance_id)}, ":marks": {"S": PARKED}},
+            "ConsistentRead": True,
+            "Limit": limit,
+        }
+        if after:
+            kwargs["ExclusiveStartKey"] = _key(instance_id, after)
+        items = self._client.query(**kwargs).get("Items", [])
+        return [ParkingMark(instance_id, i["parkedId"]["S"], i["notificationId"]["S"]) for i in items]
 
+    def unpark(self, mark: ParkingMark) -> None:
+        self._client.delete_item(TableName=self._table, Key=_key(mark.instance_id, mark.sort_key))
 
-def decode_cursor(cursor: str) -> str:
-    from srevents.errors import ValidationError
+    def read_parked(self, marks: list[ParkingMark]) -> dict[str, LoggedNotification]:
+        """The marked notifications' entries with their bodies (strongly consistent), by notification id."""
+        if not marks:
+            return {}
+        keys = [(m.instance_id, m.notification_id) for m in marks]
 
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        value = json.loads(base64.urlsafe_b64decode(padded.encode()))["n"]
-    except (ValueError, KeyError, TypeError):
-        raise ValidationError("cursor", "is not a cursor this API returned") from None
-    if not isinstance(value, str) or len(value) > 64:
-        raise ValidationError("cursor", "is not a cursor this API returned")
-    return value
+        def parse(items: list[dict[str, Any]]) -> dict[str, LoggedNotification]:
+            return {logged.notification_id: logged for logged in map(_from_item, items)}
+
+        unique = [_key(i, n) for i, n in dict.fromkeys(keys)]
+        [found] = read_together(BatchRead(self._client, self._table, unique, parse))
+        return found  # type: ignore[no-any-return]

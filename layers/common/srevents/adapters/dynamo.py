@@ -78,19 +78,25 @@ class BatchRead(Generic[T]):
 def read_together(*reads: BatchRead[Any]) -> list[Any]:
     """Each read's result, strongly consistent, in as few BatchGetItem calls as the keys allow.
 
-    Keys DynamoDB leaves unprocessed are asked for again with backoff; still unprocessed after that:
-    RuntimeError. All reads must use one client.
+    Reads of one table go in one request entry: each read is handed only the items of its own keys, and when
+    their options differ (one projects, the other does not), whole items are read. Keys DynamoDB leaves
+    unprocessed are asked for again with backoff; still unprocessed after that: RuntimeError. All reads must
+    use one client.
     """
     if not reads:
         return []
-    pending = [(read.table, key) for read in reads for key in read.keys]
+    pending = list(dict.fromkeys((read.table, _key_id(key)) for read in reads for key in read.keys))
+    keys = {(read.table, _key_id(key)): key for read in reads for key in read.keys}
     found: dict[str, list[dict[str, Any]]] = {read.table: [] for read in reads}
-    options = {read.table: read.options for read in reads}
+    options: dict[str, dict[str, Any]] = {}
+    for read in reads:
+        options[read.table] = read.options if options.get(read.table, read.options) == read.options else {}
     client = reads[0].client
     for start in range(0, len(pending), BATCH_GET_KEYS):
         request: dict[str, Any] = {}
-        for table, key in pending[start : start + BATCH_GET_KEYS]:
-            request.setdefault(table, {"Keys": [], "ConsistentRead": True, **options[table]})["Keys"].append(key)
+        for table, key_id in pending[start : start + BATCH_GET_KEYS]:
+            entry = request.setdefault(table, {"Keys": [], "ConsistentRead": True, **options[table]})
+            entry["Keys"].append(keys[(table, key_id)])
         for attempt in range(_BATCH_GET_ATTEMPTS):
             if attempt:
                 time.sleep(min(0.05 * 2**attempt, 1.0))
@@ -102,4 +108,18 @@ def read_together(*reads: BatchRead[Any]) -> list[Any]:
                 break
         else:
             raise RuntimeError(f"DynamoDB left keys of {', '.join(request)} unprocessed after retries")
-    return [read.parse(found[read.table]) for read in reads]
+    return [read.parse(_own_items(read, found[read.table])) for read in reads]
+
+
+def _key_id(key: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """A key's attributes as a hashable value: ((name, value), ...) sorted by name."""
+    return tuple(sorted((name, str(value)) for name, value in key.items()))
+
+
+def _own_items(read: BatchRead[Any], items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The items of the read's own keys (another read of the same table asked for the rest)."""
+    if not read.keys:
+        return []
+    names = list(read.keys[0])
+    wanted = {_key_id(key) for key in read.keys}
+    return [item for item in items if _key_id({n: item[n] for n in names if n in item}) in wanted]

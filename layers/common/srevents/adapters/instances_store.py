@@ -15,6 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from srevents.adapters.dynamo import BatchRead, decode, encode, encode_value, is_conditional_failure
+from srevents.domain.failure_policy import Redelivery
 from srevents.domain.instance import Instance
 from srevents.errors import Conflict, NotFound
 
@@ -43,6 +44,10 @@ def _to_item(instance: Instance) -> dict[str, Any]:
             "disabled": instance.disabled,
             "version": instance.version,
             "notificationsSuspended": instance.notifications_suspended,
+            "pushPaused": instance.push_paused,
+            "redelivery": instance.redelivery.as_item() if instance.redelivery else None,
+            "webhook": instance.webhook,
+            "webhookSecrets": instance.webhook_secrets,
         }
     )
 
@@ -64,6 +69,10 @@ def _from_item(raw: dict[str, Any]) -> Instance:
         disabled=item.get("disabled", False),
         version=item.get("version", 1),
         notifications_suspended=item.get("notificationsSuspended"),
+        push_paused=item.get("pushPaused"),
+        redelivery=Redelivery.from_item(item.get("redelivery")),
+        webhook=item.get("webhook"),
+        webhook_secrets=item.get("webhookSecrets"),
     )
 
 
@@ -170,13 +179,70 @@ class InstancesStore:
 
     def suspend_notifications(self, instance_id: int, reason: str) -> None:
         """Switch delivery off (after a 410 Gone); the API shows the reason."""
+        self._update_existing(
+            instance_id, "SET notificationsSuspended = :r ADD version :one", {":r": encode_value(reason)}
+        )
+
+    def pause_push(self, instance_id: int, reason: str, seen_version: int) -> bool:
+        """Pause push (a notification failed its last retry): later notifications are kept QUEUED, and a
+        redelivery under way ends. Only if the instance is still as the caller read it (`seen_version`): a
+        customer who meanwhile asked for a redelivery, enabled it or changed its callback has resumed push,
+        and that stands. False when it was not paused."""
         try:
             self._client.update_item(
                 TableName=self._table,
                 Key=_key(instance_id),
-                UpdateExpression="SET notificationsSuspended = :r ADD version :one",
+                UpdateExpression="SET pushPaused = :r REMOVE redelivery ADD version :one",
+                ConditionExpression="version = :seen",
+                ExpressionAttributeValues={
+                    ":r": encode_value(reason),
+                    ":seen": {"N": str(seen_version)},
+                    ":one": {"N": "1"},
+                },
+            )
+        except ClientError as error:
+            if is_conditional_failure(error):
+                return False
+            raise
+        return True
+
+    def save_redelivery_progress(self, instance_id: int, requested_at: str, after: str) -> None:
+        """Remember the last parking mark the redelivery asked for at `requested_at` got past."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=_key(instance_id),
+                UpdateExpression="SET redelivery.resumeAfter = :after",
+                ConditionExpression="redelivery.requestedAt = :at",
+                ExpressionAttributeValues={":after": {"S": after}, ":at": {"S": requested_at}},
+            )
+        except ClientError as error:
+            if not is_conditional_failure(error):
+                raise
+
+    def finish_redelivery(self, instance_id: int, requested_at: str) -> None:
+        """The redelivery asked for at `requested_at` sent everything it selected (a newer one stays)."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=_key(instance_id),
+                UpdateExpression="REMOVE redelivery ADD version :one",
+                ConditionExpression="redelivery.requestedAt = :at",
+                ExpressionAttributeValues={":at": {"S": requested_at}, ":one": {"N": "1"}},
+            )
+        except ClientError as error:
+            if not is_conditional_failure(error):
+                raise
+
+    def _update_existing(self, instance_id: int, expression: str, values: dict[str, Any]) -> None:
+        """Update the instance if it still exists (a deleted one stays deleted)."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=_key(instance_id),
+                UpdateExpression=expression,
                 ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues={":r": encode_value(reason), ":one": {"N": "1"}},
+                ExpressionAttributeValues={**values, ":one": {"N": "1"}},
             )
         except ClientError as error:
             if not is_conditional_failure(error):

@@ -13,10 +13,13 @@ the callback byte for byte; the attributes say what the deliverer needs without 
 | `eventCount`      | how many events it carries                                              |
 | `previousInBatch` | the notification sent just before it in the same enqueue call (ordered  |
 |                   | queue only; see adapters/notification_queue.py)                         |
+| `kind`            | `redelivery` on the message a redelivery puts in the instance's group   |
+|                   | to wake its deliverer (no notification; absent on notifications)        |
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +29,8 @@ GENERATION = "generation"
 OBJECT_TYPE = "objectType"
 EVENT_COUNT = "eventCount"
 PREVIOUS_IN_BATCH = "previousInBatch"
+KIND = "kind"
+REDELIVERY = "redelivery"
 _NOTIFICATION_ID_BYTES = 64  # room for the predecessor's id in a message's size
 
 
@@ -68,6 +73,11 @@ class QueuedNotification:
     previous_in_batch: str | None = None  # the notification sent just before this one in its enqueue call
     message_id: str = ""
     sent_at_ms: int | None = None  # when SQS accepted the message (for the queue-age metric)
+    kind: str = ""  # REDELIVERY: a redelivery's wake-up, no notification
+
+    @property
+    def is_redelivery(self) -> bool:
+        return self.kind == REDELIVERY
 
     @property
     def key(self) -> tuple[int, str]:
@@ -89,6 +99,18 @@ def encode(
             EVENT_COUNT: str(event_count),
             GENERATION: str(generation),
         },
+    )
+
+
+def redelivery(instance_id: int, requested_at: str) -> QueueMessage:
+    """The message a redelivery puts in the instance's group: its deliverer sends the parked notifications
+    (services/redelivery.py) before anything behind it."""
+    marker = f"redelivery-{requested_at}"
+    return QueueMessage(
+        body=json.dumps({"redelivery": requested_at}),
+        group_id=str(instance_id),
+        deduplication_id=f"{instance_id}:{marker}",
+        attributes={INSTANCE_ID: str(instance_id), NOTIFICATION_ID: marker, KIND: REDELIVERY},
     )
 
 
@@ -132,6 +154,7 @@ def decode(record: dict[str, Any]) -> QueuedNotification:
             previous_in_batch=values.get(PREVIOUS_IN_BATCH) or None,
             message_id=str(record.get("messageId", "")),
             sent_at_ms=int(sent) if sent else None,
+            kind=values.get(KIND, ""),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise ValueError(f"unreadable notification message: {type(error).__name__}") from None

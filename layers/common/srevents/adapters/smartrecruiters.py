@@ -198,6 +198,19 @@ class SmartRecruitersClient:
         total_found = body.get("totalFound")
         return Page(content, next_page_id, total_found if isinstance(total_found, int) else None)
 
+    def get_record(self, path: str, *, time_left: Callable[[], float] | None = None) -> dict[str, Any] | None:
+        """One record by its path (`/candidates/{id}`), under the same per-key limits and retries as the pages;
+        None when SmartRecruiters has no such record (404)."""
+        try:
+            body = self._get_json(path, {}, time_left)
+        except SmartRecruitersError as error:
+            if error.status == 404:
+                return None
+            raise
+        if not isinstance(body, dict):
+            raise SmartRecruitersError(200, f"SmartRecruiters GET {path} returned no record")
+        return body
+
     def iter_pages(
         self,
         path: str,

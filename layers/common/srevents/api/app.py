@@ -18,6 +18,7 @@ from srevents.services.events_service import EventsService
 from srevents.services.instances_service import Caller, InstancesService
 from srevents.services.poller_control import PollerControl
 from srevents.services.request_limit import OrganizationRequestLimit
+from srevents.services.webhook_inbound import WebhookInbound
 
 PLATFORM_PREFIX = "/elements/api-v2"
 """Every route is also served under the hosted platform's prefix: its users' scripts work unchanged."""
@@ -28,8 +29,10 @@ class ApiServices:
     instances: InstancesService
     poller: PollerControl
     events: EventsService
+    webhooks: WebhookInbound | None = None
     max_request_bytes: int = 64 * 1024
     request_limit: OrganizationRequestLimit | None = None  # None: no per-organization limit (the stage's only)
+    public_api_url: str = ""  # empty: the URL each request came in on
 
 
 def create_app(services: ApiServices) -> APIGatewayRestResolver:
@@ -65,6 +68,9 @@ def create_app(services: ApiServices) -> APIGatewayRestResolver:
     def query(name: str) -> str | None:
         return request.query(app.current_event, name)
 
+    def public_url() -> str:
+        return services.public_api_url or request.public_base_url(app.current_event)
+
     @app.get("/openapi.json")
     @open_to_all
     def get_openapi() -> Response:
@@ -95,7 +101,7 @@ def create_app(services: ApiServices) -> APIGatewayRestResolver:
 
     @app.post("/instances")
     def create_instance() -> Response:
-        return json_response(200, services.instances.create(caller(), body()))
+        return json_response(200, services.instances.create(caller(), body(), public_url()))
 
     @app.get("/instances")
     def list_instances() -> Response:
@@ -117,7 +123,9 @@ def create_app(services: ApiServices) -> APIGatewayRestResolver:
 
     @app.patch("/instances/<instance_id>")
     def patch_instance(instance_id: str) -> Response:
-        return json_response(200, services.instances.patch(caller(), request.instance_id(instance_id), body()))
+        return json_response(
+            200, services.instances.patch(caller(), request.instance_id(instance_id), body(), public_url())
+        )
 
     @app.delete("/instances/<instance_id>")
     def delete_instance(instance_id: str) -> Response:
@@ -126,11 +134,15 @@ def create_app(services: ApiServices) -> APIGatewayRestResolver:
 
     @app.put("/instances/<instance_id>/enabled")
     def enable_instance(instance_id: str) -> Response:
-        return json_response(200, services.instances.set_enabled(caller(), request.instance_id(instance_id), True))
+        return json_response(
+            200, services.instances.set_enabled(caller(), request.instance_id(instance_id), True, public_url())
+        )
 
     @app.delete("/instances/<instance_id>/enabled")
     def disable_instance(instance_id: str) -> Response:
-        return json_response(200, services.instances.set_enabled(caller(), request.instance_id(instance_id), False))
+        return json_response(
+            200, services.instances.set_enabled(caller(), request.instance_id(instance_id), False, public_url())
+        )
 
     @app.get("/instances/<instance_id>/poller")
     def poller_status(instance_id: str) -> Response:
@@ -149,13 +161,23 @@ def create_app(services: ApiServices) -> APIGatewayRestResolver:
 
     @app.get("/instances/<instance_id>/events")
     def list_events(instance_id: str) -> Response:
+        """Newest first, paged like `GET /instances`."""
         instance = services.instances.owned(caller(), request.instance_id(instance_id))
-        return json_response(
-            200,
-            services.events.list(
-                instance, limit=request.page_limit(query("limit")), cursor=query("cursor"), status=query("status")
-            ),
+        event = app.current_event
+        page, after = services.events.list(
+            instance,
+            page_size=request.page_size(event, request.NOTIFICATIONS_PAGE, request.NOTIFICATIONS_MAX_PAGE),
+            after=request.notifications_after(event),
+            status=query("status"),
         )
+        headers = {request.NEXT_PAGE_HEADER: request.notifications_page_token(after)} if after is not None else None
+        return json_response(200, page, headers)
+
+    @app.post("/instances/<instance_id>/events/redeliver")
+    def redeliver(instance_id: str) -> Response:
+        instance = services.instances.owned(caller(), request.instance_id(instance_id))
+        raw = app.current_event.body
+        return json_response(202, services.events.redeliver(instance, body() if raw and raw.strip() else {}))
 
     @app.get("/instances/<instance_id>/events/<event_id>")
     def get_event(instance_id: str, event_id: str) -> Response:
@@ -166,5 +188,19 @@ def create_app(services: ApiServices) -> APIGatewayRestResolver:
     def retry_event(instance_id: str, event_id: str) -> Response:
         instance = services.instances.owned(caller(), request.instance_id(instance_id))
         return json_response(200, services.events.retry(instance, request.notification_id(event_id)))
+
+    # -- SmartRecruiters' webhook callbacks: public, each one checked against its subscription's keys ----
+    @app.post("/events/smartrecruiters/<instance_id>")
+    @open_to_all
+    def smartrecruiters_callback(instance_id: str) -> Response:
+        if services.webhooks is None:
+            raise NotFound("no such route")
+        try:
+            target = request.instance_id(instance_id)
+        except NotFound:
+            return json_response(401, {"message": "callback refused"})
+        raw = request.raw_body(app.current_event, services.max_request_bytes)
+        answer = services.webhooks.receive(target, app.current_event.headers, raw)
+        return json_response(answer.status, answer.body, answer.headers)
 
     return app

@@ -11,6 +11,7 @@ from typing import Any
 
 from srevents import __version__
 from srevents.api import console
+from srevents.domain.delivery_status import STATUSES
 
 _ERROR = {"$ref": "#/components/responses/Error"}
 _ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
@@ -33,6 +34,42 @@ def _op(summary: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]
         "responses": {**responses, "429": {"$ref": "#/components/responses/TooManyRequests"}},
         **extra,
     }
+
+
+def _paged_responses(description: str, item: dict[str, Any]) -> dict[str, Any]:
+    """A list's answers: a JSON array, the next page's token in `Elements-Next-Page-Token` (the platform's way)."""
+    return {
+        "200": {
+            "description": f"{description}; the next page's token in Elements-Next-Page-Token, absent on the last",
+            "headers": {
+                "Elements-Next-Page-Token": {
+                    "description": "pass as nextPage for the next page; absent on the last page",
+                    "schema": {"type": "string"},
+                }
+            },
+            "content": {"application/json": {"schema": {"type": "array", "items": item}}},
+        },
+        **_errors("400", "401", "404"),
+    }
+
+
+def _paging_parameters(what: str, *, default: int, maximum: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": "pageSize",
+            "in": "query",
+            "required": False,
+            "description": f"{what} per page (also `limit`); default {default}, at most {maximum}",
+            "schema": {"type": "integer", "minimum": 1, "maximum": maximum},
+        },
+        {
+            "name": "nextPage",
+            "in": "query",
+            "required": False,
+            "description": "the Elements-Next-Page-Token of the previous page (also `cursor`)",
+            "schema": {"type": "string"},
+        },
+    ]
 
 
 _INSTANCE_REF = {"$ref": "#/components/schemas/Instance"}
@@ -98,37 +135,11 @@ ROUTES: dict[str, dict[str, Any]] = {
             requestBody=_JSON_BODY,
         ),
         "get": _op(
-            "List the organization's instances in id order, a page at a time (the next page's token in the "
-            "Elements-Next-Page-Token header, absent on the last page)",
-            {
-                "200": {
-                    "description": "A page of instances",
-                    "headers": {
-                        "Elements-Next-Page-Token": {
-                            "description": "pass as nextPage for the next page; absent on the last page",
-                            "schema": {"type": "string"},
-                        }
-                    },
-                    "content": {"application/json": {"schema": {"type": "array", "items": _INSTANCE_REF}}},
-                },
-                **_errors("400", "401"),
-            },
+            "List the organization's instances in id order, a page at a time",
+            _paged_responses("A page of instances", _INSTANCE_REF),
             parameters=[
                 {"name": "tag", "in": "query", "required": False, "schema": {"type": "string"}},
-                {
-                    "name": "pageSize",
-                    "in": "query",
-                    "required": False,
-                    "description": "instances per page (also `limit`); default and largest 1000",
-                    "schema": {"type": "integer", "minimum": 1, "maximum": 1000},
-                },
-                {
-                    "name": "nextPage",
-                    "in": "query",
-                    "required": False,
-                    "description": "the Elements-Next-Page-Token of the previous page (also `cursor`)",
-                    "schema": {"type": "string"},
-                },
+                *_paging_parameters("instances", default=1000, maximum=1000),
             ],
         ),
     },
@@ -150,9 +161,46 @@ ROUTES: dict[str, dict[str, Any]] = {
         "put": _op("Enable the instance", {**_ok(_INSTANCE_REF), **_errors("401", "404", "409")}, parameters=[_ID]),
         "delete": _op("Disable the instance", {**_ok(_INSTANCE_REF), **_errors("401", "404", "409")}, parameters=[_ID]),
     },
+    "/events/smartrecruiters/{id}": {
+        "post": {
+            "summary": (
+                "SmartRecruiters' webhook callbacks for a webhook instance (public). Accepted only when "
+                "`smartrecruiters-signature` matches one of the subscription's live secret keys and "
+                "`smartrecruiters-timestamp` is within 5 minutes; answers the `X-Hook-Secret` activation "
+                "handshake while the subscription is being activated"
+            ),
+            "security": [],
+            "parameters": [
+                _ID,
+                *[
+                    {"name": name, "in": "header", "schema": {"type": "string"}}
+                    for name in (
+                        "smartrecruiters-signature",
+                        "smartrecruiters-timestamp",
+                        "event-id",
+                        "event-name",
+                        "event-version",
+                        "link",
+                        "X-Hook-Secret",
+                    )
+                ],
+            ],
+            "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
+            "responses": {
+                "200": {
+                    "description": "The activation handshake, X-Hook-Secret echoed",
+                    "headers": {"X-Hook-Secret": {"schema": {"type": "string"}}},
+                },
+                "202": {"description": "A verified callback, handed over for processing"},
+                "401": {"description": "Refused (not signed by the subscription, stale, or no activation under way)"},
+                "404": _ERROR,
+                "413": _ERROR,
+            },
+        }
+    },
     "/instances/{id}/poller": {
         "get": _op(
-            "Poller state per resource: watermark, last run, records, events, last error",
+            "Poller state per resource: watermark, last run, records, events, last error; the webhook subscription",
             {**_ok({"$ref": "#/components/schemas/PollerStatus"}), **_errors("401", "404")},
             parameters=[_ID],
         )
@@ -166,17 +214,12 @@ ROUTES: dict[str, dict[str, Any]] = {
     },
     "/instances/{id}/events": {
         "get": _op(
-            "The instance's notifications, newest first, with their delivery status",
-            {**_ok({"$ref": "#/components/schemas/NotificationPage"}), **_errors("400", "401", "404")},
+            "The instance's notifications, newest first, with their delivery status, a page at a time",
+            _paged_responses("A page of notifications", {"$ref": "#/components/schemas/NotificationSummary"}),
             parameters=[
                 _ID,
-                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
-                {"name": "cursor", "in": "query", "schema": {"type": "string"}},
-                {
-                    "name": "status",
-                    "in": "query",
-                    "schema": {"type": "string", "enum": ["PENDING", "DELIVERED", "RETRYING", "FAILED", "GONE"]},
-                },
+                *_paging_parameters("notifications", default=25, maximum=100),
+                {"name": "status", "in": "query", "schema": {"type": "string", "enum": list(STATUSES)}},
             ],
         )
     },
@@ -185,6 +228,18 @@ ROUTES: dict[str, dict[str, Any]] = {
             "One notification: its body, the headers sent and every delivery attempt",
             {**_ok({"type": "object"}), **_errors("401", "404")},
             parameters=[_ID, _EVENT_ID],
+        )
+    },
+    "/instances/{id}/events/redeliver": {
+        "post": _op(
+            "Resume push and send the parked notifications (QUEUED after push paused, FAILED after their last retry) "
+            "again, in the order they were produced; an empty body redelivers both",
+            {**_ok({"type": "object"}, "Redelivery started", "202"), **_errors("400", "401", "404", "409", "413")},
+            parameters=[_ID],
+            requestBody={
+                "required": False,
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RedeliverRequest"}}},
+            },
         )
     },
     "/instances/{id}/events/{eventId}/retry": {
@@ -224,11 +279,35 @@ SCHEMAS: dict[str, Any] = {
             },
         },
     },
-    "NotificationPage": {
+    "NotificationSummary": {
         "type": "object",
         "properties": {
-            "events": {"type": "array", "items": {"type": "object"}},
-            "nextCursor": {"type": ["string", "null"]},
+            "id": {"type": "string"},
+            "status": {"type": "string", "enum": list(STATUSES)},
+            "objectType": {"type": ["string", "null"]},
+            "eventCount": {"type": ["integer", "null"]},
+            "createdDate": {"type": ["string", "null"]},
+            "updatedDate": {"type": ["string", "null"]},
+            "attemptCount": {"type": "integer"},
+            "lastStatusCode": {"type": ["integer", "null"]},
+            "nextAttemptAt": {"type": ["string", "null"]},
+        },
+    },
+    "RedeliverRequest": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "status": {
+                "type": "array",
+                "items": {"type": "string", "enum": ["QUEUED", "FAILED"]},
+                "minItems": 1,
+                "description": "which parked notifications to send (default both)",
+            },
+            "since": {
+                "type": "string",
+                "format": "date-time",
+                "description": "only notifications first logged at or after this instant",
+            },
         },
     },
     "ReplayRequest": {
@@ -245,7 +324,40 @@ SCHEMAS: dict[str, Any] = {
             "instanceId": {"type": "integer"},
             "pollInProgress": {"type": "boolean"},
             "notificationsSuspended": {"type": "boolean"},
-            "resources": {"type": "array", "items": {"type": "object"}},
+            "pushPaused": {"type": "boolean"},
+            "pushPausedReason": {"type": ["string", "null"]},
+            "redelivery": {"type": ["object", "null"]},
+            "resources": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "description": (
+                        "one resource's poll state; with webhooks also webhookEvents, caughtByReconciliation "
+                        "(changes a poll found that no callback had brought), callbacks, duplicateCallbacks, "
+                        "deferredToPoll, lastCallback, webhookFailures, lastWebhookError"
+                    ),
+                },
+            },
+            "webhook": {
+                "oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/WebhookSubscription"}],
+                "description": "the SmartRecruiters subscription of a webhook instance (null when polling)",
+            },
+        },
+    },
+    "WebhookSubscription": {
+        "type": "object",
+        "properties": {
+            "status": {"type": "string", "enum": ["active", "inactive"]},
+            "subscriptionId": {"type": ["string", "null"]},
+            "events": {"type": "array", "items": {"type": "string"}},
+            "callbackUrl": {"type": ["string", "null"]},
+            "activatedDate": {"type": ["string", "null"], "format": "date-time"},
+            "lastCallback": {"type": ["string", "null"], "format": "date-time"},
+            "callbacks": {"type": "integer"},
+            "webhookEvents": {"type": "integer"},
+            "caughtByReconciliation": {"type": "integer"},
+            "consecutiveFailures": {"type": "integer"},
+            "lastError": {"type": ["string", "null"]},
         },
     },
     "Error": {
@@ -272,8 +384,13 @@ SCHEMAS: dict[str, Any] = {
                     "event.notification.enabled": {"type": ["boolean", "string"]},
                     "event.vendor.type": {
                         "type": "string",
-                        "enum": ["polling"],
-                        "description": "may be omitted: polling",
+                        "enum": ["polling", "webhook"],
+                        "description": (
+                            "may be omitted: polling. `webhook`: SmartRecruiters pushes changes within seconds "
+                            "(a subscription made, activated and deleted with the instance; its callbacks arrive "
+                            "at /events/smartrecruiters/{id}), and the schedule keeps polling at the interval to "
+                            "reconcile what webhooks missed"
+                        ),
                     },
                     "event.notification.callback.url": {"type": "string", "format": "uri"},
                     "event.notification.signature.key": {"type": "string"},
@@ -320,6 +437,12 @@ SCHEMAS: dict[str, Any] = {
             "valid": {"type": "boolean"},
             "notificationsSuspended": {"type": "boolean"},
             "notificationsSuspendedReason": {"type": "string"},
+            "pushPaused": {
+                "type": "boolean",
+                "description": "a notification failed its last retry: later ones are QUEUED until a redelivery, "
+                "enabling the instance or a new callback URL",
+            },
+            "pushPausedReason": {"type": "string"},
             "configuration": {"type": "object", "description": "secrets are masked as ********"},
         },
     },

@@ -16,7 +16,6 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from srevents.domain.strict_json import DuplicateKeyError, duplicate_key_message, refuse_duplicate_keys
 from srevents.errors import NotFound, PayloadTooLarge, ValidationError
 
-DEFAULT_PAGE, MAX_PAGE = 25, 100
 _NOTIFICATION_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 
 
@@ -38,16 +37,8 @@ def query(event: APIGatewayProxyEvent, name: str) -> str | None:
     return (event.query_string_parameters or {}).get(name)
 
 
-def page_limit(raw: str | None) -> int:
-    """A page size: a whole number from 1 to MAX_PAGE (DEFAULT_PAGE when absent)."""
-    if raw is None:
-        return DEFAULT_PAGE
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE:  # not "²", which int() refuses
-        raise ValidationError("limit", f"must be a whole number from 1 to {MAX_PAGE}, got {raw[:20]!r}")
-    return int(raw)
-
-
 INSTANCES_PAGE = 1000  # GET /instances: the default and the largest page (≈ 1.5 KB an instance)
+NOTIFICATIONS_PAGE, NOTIFICATIONS_MAX_PAGE = 25, 100  # GET /instances/{id}/events
 NEXT_PAGE_HEADER = "Elements-Next-Page-Token"
 
 
@@ -62,24 +53,53 @@ def page_size(event: APIGatewayProxyEvent, default: int, maximum: int) -> int:
     return int(raw)
 
 
-def instances_after(event: APIGatewayProxyEvent) -> int | None:
-    """Where a page of instances starts: the `nextPage` (or `cursor`) token a previous page returned."""
+def _page_token(event: APIGatewayProxyEvent) -> tuple[str, dict[str, Any] | None]:
+    """The `nextPage` (or `cursor`) token a previous page returned, decoded, and the name it came as."""
     name = "nextPage" if query(event, "nextPage") is not None else "cursor"
     token = query(event, name)
     if token is None:
-        return None
+        return name, None
     try:
-        padded = token + "=" * (-len(token) % 4)
-        after = json.loads(base64.urlsafe_b64decode(padded.encode()))["after"]
-    except (ValueError, KeyError, TypeError):
+        decoded = json.loads(base64.urlsafe_b64decode((token + "=" * (-len(token) % 4)).encode()))
+    except ValueError:
         raise ValidationError(name, "is not a page token this API returned") from None
+    if not isinstance(decoded, dict):
+        raise ValidationError(name, "is not a page token this API returned")
+    return name, decoded
+
+
+def _encode_token(value: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+def instances_after(event: APIGatewayProxyEvent) -> int | None:
+    """Where a page of instances starts: the instance id the page token names."""
+    name, token = _page_token(event)
+    if token is None:
+        return None
+    after = token.get("after")
     if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after < 10**18:  # ids have ≤ 18 digits
         raise ValidationError(name, "is not a page token this API returned")
     return after
 
 
 def instances_page_token(after: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"after": after}).encode()).decode().rstrip("=")
+    return _encode_token({"after": after})
+
+
+def notifications_after(event: APIGatewayProxyEvent) -> str | None:
+    """Where a page of notifications starts: the notification id the page token names."""
+    name, token = _page_token(event)
+    if token is None:
+        return None
+    after = token.get("n")
+    if not isinstance(after, str) or not _NOTIFICATION_ID.match(after):
+        raise ValidationError(name, "is not a page token this API returned")
+    return after
+
+
+def notifications_page_token(after: str) -> str:
+    return _encode_token({"n": after})
 
 
 def json_body(event: APIGatewayProxyEvent, max_bytes: int) -> Any:
@@ -106,3 +126,19 @@ def json_body(event: APIGatewayProxyEvent, max_bytes: int) -> Any:
     except UnicodeEncodeError:
         raise ValidationError("body", "holds a string that is not valid Unicode (a lone surrogate)") from None
     return parsed
+
+
+def public_base_url(event: APIGatewayProxyEvent) -> str:
+    """The API's base URL as its callers reach it: API Gateway's domain name and stage (a custom domain with
+    a base path needs the PUBLIC_API_URL setting instead)."""
+    context = event.request_context
+    return f"https://{context.domain_name}/{context.stage}"
+
+
+def raw_body(event: APIGatewayProxyEvent, max_bytes: int) -> bytes:
+    """The body's bytes as sent (what a signature covers), at most `max_bytes`."""
+    raw = event.body or ""
+    data = base64.b64decode(raw) if event.is_base64_encoded else raw.encode("utf-8", "surrogateescape")
+    if len(data) > max_bytes:
+        raise PayloadTooLarge(f"request body is larger than {max_bytes} bytes")
+    return data

@@ -13,11 +13,14 @@ RETRYING = "RETRYING"
 """An attempt failed; the next one is due at `nextAttemptAt`."""
 FAILED = "FAILED"
 """The last attempt failed: in the dead-letter queue, re-sent by the retry route."""
+QUEUED = "QUEUED"
+"""Kept for pull and bulk redelivery, not attempted: the instance's push is paused (a notification failed
+its last retry) or its organization's failure policy is `queue` (docs/DESIGN.md §7)."""
 GONE = "GONE"
 """The callback answered 410 Gone (and the instance's notifications are suspended), or they were suspended
 when it came up: not sent."""
 
-STATUSES = (PENDING, DELIVERED, RETRYING, FAILED, GONE)
+STATUSES = (PENDING, DELIVERED, RETRYING, FAILED, QUEUED, GONE)
 
 
 @dataclass(frozen=True)

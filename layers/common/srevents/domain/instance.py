@@ -5,15 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from srevents.domain.failure_policy import Redelivery
 from srevents.domain.instance_config import (
     ENABLED,
     KEPT,
     REFRESH_INTERVAL,
+    VENDOR_TYPE,
     InstanceSpec,
     masked_configuration,
 )
+from srevents.domain.poller_config import POLLER_CONFIGURATION
 from srevents.domain.resources import ELEMENT_KEY, ELEMENT_NAME, HUB
 from srevents.domain.schedule import ScheduleSpec, schedule_for
+from srevents.domain.webhooks import WEBHOOK, subscription_events
 
 
 @dataclass(frozen=True)
@@ -32,7 +36,13 @@ class Instance:
     disabled: bool = False
     version: int = 1
     notifications_suspended: str | None = None  # why notifications are suspended (a 410 Gone)
+    push_paused: str | None = None  # why push is paused (a notification failed its last retry): QUEUED
+    redelivery: Redelivery | None = None  # a redelivery of parked notifications under way
     extra: dict[str, Any] = field(default_factory=dict)
+    # Real time: the SmartRecruiters subscription (`subscriptionId`, `events`, `callbackUrl`, `status`,
+    # `activatedDate`), and its secret keys sealed as the other secrets are (adapters/secrets.py).
+    webhook: dict[str, Any] | None = None
+    webhook_secrets: bytes | None = None
 
     @property
     def events_enabled(self) -> bool:
@@ -41,6 +51,17 @@ class Instance:
     @property
     def refresh_interval(self) -> int:
         return int(self.configuration[REFRESH_INTERVAL])
+
+    @property
+    def is_webhook(self) -> bool:
+        return self.configuration.get(VENDOR_TYPE) == WEBHOOK
+
+    @property
+    def wanted_subscription_events(self) -> tuple[str, ...]:
+        """The webhook events this instance should be subscribed to now (none: no subscription)."""
+        if not self.is_webhook or not self.events_enabled or self.disabled:
+            return ()
+        return subscription_events(list(self.configuration.get(POLLER_CONFIGURATION) or ()))
 
     @property
     def schedule(self) -> ScheduleSpec | None:
@@ -71,6 +92,9 @@ def present(instance: Instance, *, token: str | None = None) -> dict[str, Any]:
     }
     if instance.notifications_suspended:
         body["notificationsSuspendedReason"] = instance.notifications_suspended
+    body["pushPaused"] = instance.push_paused is not None
+    if instance.push_paused:
+        body["pushPausedReason"] = instance.push_paused
     if token is not None:
         body["token"] = token
     return body

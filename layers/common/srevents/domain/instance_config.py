@@ -31,6 +31,7 @@ from srevents.domain.poller_config import (
     parse_poller_urls,
 )
 from srevents.domain.resources import ELEMENT_KEY
+from srevents.domain.webhooks import POLLING, WEBHOOK, subscription_events
 from srevents.errors import ValidationError
 
 # The callback-URL checks are imported where a configuration is validated: the poll and deliver functions
@@ -41,6 +42,7 @@ VENDOR_TYPE = "event.vendor.type"
 CALLBACK_URL = "event.notification.callback.url"
 SIGNATURE_KEY = "event.notification.signature.key"
 REFRESH_INTERVAL = "event.poller.refresh_interval"
+VENDOR_TYPES = (POLLING, WEBHOOK)
 
 EVENT_KEYS = (ENABLED, VENDOR_TYPE, CALLBACK_URL, SIGNATURE_KEY, REFRESH_INTERVAL, POLLER_CONFIGURATION, POLLER_URLS)
 SECRET_KEYS = (API_KEY, SIGNATURE_KEY)
@@ -207,14 +209,15 @@ def validate_configuration(raw: Any, policy: CallbackPolicy) -> tuple[dict[str, 
     if enabled:
         if config.get(CALLBACK_URL) in (None, ""):
             raise ValidationError(f"configuration.{CALLBACK_URL}", "is required when events are enabled")
-        normalized[VENDOR_TYPE] = "polling"  # may be omitted, as on the platform
+        normalized[VENDOR_TYPE] = POLLING  # may be omitted, as on the platform
     if config.get(VENDOR_TYPE) is not None:
-        if config[VENDOR_TYPE] != "polling":
+        if config[VENDOR_TYPE] not in VENDOR_TYPES:
             raise ValidationError(
                 f"configuration.{VENDOR_TYPE}",
-                f'must be "polling" (SmartRecruiters supports polling only), got {show(config[VENDOR_TYPE])}',
+                f'must be "polling" or "webhook" (push, with polling as reconciliation), '
+                f"got {show(config[VENDOR_TYPE])}",
             )
-        normalized[VENDOR_TYPE] = "polling"
+        normalized[VENDOR_TYPE] = config[VENDOR_TYPE]
     if config.get(CALLBACK_URL) not in (None, ""):
         normalized[CALLBACK_URL] = _callback_url(config[CALLBACK_URL], policy)
     normalized[REFRESH_INTERVAL] = parse_interval(
@@ -229,6 +232,12 @@ def validate_configuration(raw: Any, policy: CallbackPolicy) -> tuple[dict[str, 
             )
         poller = parse_poller_urls(config[POLLER_URLS])
     normalized[POLLER_CONFIGURATION] = parse_poller_configuration(poller)
+    if normalized.get(VENDOR_TYPE) == WEBHOOK and not subscription_events(list(normalized[POLLER_CONFIGURATION])):
+        raise ValidationError(
+            f"configuration.{VENDOR_TYPE}",
+            f'is "webhook", but none of the polled resources ({", ".join(normalized[POLLER_CONFIGURATION])}) has '
+            f'SmartRecruiters webhooks (candidates and jobs do): poll them with "polling"',
+        )
     return normalized, secrets
 
 

@@ -196,3 +196,22 @@ def rebuild(
 ) -> Notification:
     """A planned notification built again after a crash: same id, the events that are still there."""
     return _fit(ctx, object_type, events, poll_date, nid, max_bytes)
+
+
+def plan(
+    ctx: InstanceContext,
+    object_type: str,
+    pending: Sequence[tuple[str, Sequence[bytes]]],
+    events: Sequence[Event],
+    poll_date: datetime,
+) -> tuple[list[Notification], list[Notification]]:
+    """(the notifications planned before — `(id, versions)` pairs — rebuilt with their ids for those of their
+    events still here, new notifications for every other event). What a poll and the webhook worker share."""
+    by_version = {e.version: e for e in events}
+    planned: list[Notification] = []
+    for plan_id, versions in pending:
+        found = [by_version.pop(v) for v in versions if v in by_version]
+        if found:
+            planned.append(rebuild(ctx, object_type, plan_id, found, poll_date))
+    rest = [e for e in events if e.version in by_version]
+    return planned, build(ctx, object_type, rest, poll_date)

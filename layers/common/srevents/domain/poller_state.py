@@ -8,6 +8,10 @@
   before anything new, so a crash causes at most a re-send of the same notification, never a version
   under a new id.
 - `cursor`: where a poll that ran short of time stopped (page cursor and that poll's start).
+- real time (an instance with webhooks): what the webhook worker sent (`webhook_events`), what the polls
+  found that no webhook had brought (`caught_by_reconciliation`), the callbacks seen and the `event-id`s
+  of the recent ones (`recent_event_ids`, so a repeated callback is dropped), and the worker's failures.
+  The worker writes them under the same lease as a poll, so the two never overwrite each other.
 """
 
 from __future__ import annotations
@@ -56,6 +60,15 @@ class ResourceState:
     skipped_unreadable: int = 0
     skipped_too_new: int = 0  # records dated after the poll's start (a clock ahead, or a future date)
     last_success: str | None = None
+    webhook_events: int = 0
+    caught_by_reconciliation: int = 0
+    callbacks: int = 0
+    duplicate_callbacks: int = 0
+    deferred_to_poll: int = 0  # callbacks left to the next poll (the remembered versions were at their bound)
+    webhook_failures: int = 0  # consecutive
+    last_callback: str | None = None
+    last_webhook_error: str | None = None
+    recent_event_ids: dict[bytes, int] = field(default_factory=dict)  # event-id key → received ms
 
     def with_changes(self, **changes: Any) -> ResourceState:
         return replace(self, **changes)
@@ -102,8 +115,22 @@ _COUNTERS = (
     "notifications_enqueued",
     "skipped_unreadable",
     "skipped_too_new",
+    "webhook_events",
+    "caught_by_reconciliation",
+    "callbacks",
+    "duplicate_callbacks",
+    "deferred_to_poll",
+    "webhook_failures",
 )
-_TEXTS = ("last_run_started", "last_run_finished", "last_result", "last_error", "last_success")
+_TEXTS = (
+    "last_run_started",
+    "last_run_finished",
+    "last_result",
+    "last_error",
+    "last_success",
+    "last_callback",
+    "last_webhook_error",
+)
 
 
 def encode_state(state: ResourceState) -> dict[str, Any]:
@@ -116,6 +143,8 @@ def encode_state(state: ResourceState) -> dict[str, Any]:
         item["remembered"] = _pack_versions(state.remembered)
     if state.pending:
         item["pending"] = _pack_pending(state.pending)
+    if state.recent_event_ids:
+        item["recentEventIds"] = _pack_versions(state.recent_event_ids)
     if state.cursor is not None:
         item["cursor"] = {"pageId": state.cursor.page_id, "runStart": to_millis(state.cursor.run_start)}
     return item
@@ -132,6 +161,7 @@ def decode_state(item: dict[str, Any] | None) -> ResourceState:
         watermark=from_iso(watermark) if watermark else None,
         remembered=_unpack_versions(item.get("remembered")),
         pending=_unpack_pending(item.get("pending")),
+        recent_event_ids=_unpack_versions(item.get("recentEventIds")),
         cursor=Cursor(cursor["pageId"], from_millis(cursor["runStart"])) if cursor else None,
         **counters,
         **texts,
@@ -163,4 +193,12 @@ def present_state(resource: str, state: ResourceState) -> dict[str, Any]:
         "pendingNotifications": len(state.pending),
         "rememberedVersions": len(state.remembered),
         "replayGeneration": state.replay_generation,
+        "webhookEvents": state.webhook_events,
+        "caughtByReconciliation": state.caught_by_reconciliation,
+        "callbacks": state.callbacks,
+        "duplicateCallbacks": state.duplicate_callbacks,
+        "deferredToPoll": state.deferred_to_poll,
+        "lastCallback": state.last_callback,
+        "webhookFailures": state.webhook_failures,
+        "lastWebhookError": state.last_webhook_error,
     }

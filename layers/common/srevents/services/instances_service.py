@@ -3,6 +3,10 @@
 Every write that touches both DynamoDB and the Scheduler is ordered so that a failure part-way leaves
 nothing half-written: creation makes the schedule first and removes it again if the item cannot be
 stored; a change stores the item first and restores it if the schedule cannot follow.
+
+A webhook instance's SmartRecruiters subscription (services/webhook_subscriptions.py) is made live before
+the item that names it is stored, and deleted again if that fails; a subscription that a change replaces
+or ends is deleted only once the change is stored.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from srevents.clock import Clock, iso_millis
 from srevents.domain.auth import Principal, hash_secret, new_secret, parse_authorization, same_hash
 from srevents.domain.instance import Instance, present
 from srevents.domain.instance_config import (
+    API_KEY,
     CALLBACK_URL,
     KEPT,
     CallbackPolicy,
@@ -26,8 +31,10 @@ from srevents.domain.instance_config import (
     merge_patch,
     validate_instance,
 )
-from srevents.errors import Unauthorized
+from srevents.domain.webhooks import inbound_url
+from srevents.errors import Unauthorized, ValidationError
 from srevents.observability import logger
+from srevents.services.webhook_subscriptions import SubscriptionManager
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,7 @@ class InstancesService:
         poller_state: PollerStateStore,
         clock: Clock,
         callback_policy: CallbackPolicy,
+        subscriptions: SubscriptionManager | None = None,
     ) -> None:
         self._instances = instances
         self._accounts = accounts
@@ -55,6 +63,7 @@ class InstancesService:
         self._poller_state = poller_state
         self._clock = clock
         self._policy = callback_policy
+        self._subscriptions = subscriptions
 
     # -- who is calling -------------------------------------------------------------------------
     def authenticate(self, authorization: str | None) -> Caller:
@@ -80,9 +89,10 @@ class InstancesService:
         return matching
 
     # -- use cases ------------------------------------------------------------------------------
-    def create(self, caller: Caller, body: Any) -> dict[str, Any]:
+    def create(self, caller: Caller, body: Any, public_url: str | None = None) -> dict[str, Any]:
         """Creating is an organization-level call: an `Element` token, when given, must be one of the
-        organization's instances' (else 401), and does not otherwise limit it."""
+        organization's instances' (else 401), and does not otherwise limit it. `public_url` is the API's own
+        base URL: a webhook instance's subscription posts to its inbound route there."""
         if caller.element_token is not None:
             self._scoped(caller, self._instances.list_owned(caller.principal.organization_id))
         spec = validate_instance(body, self._policy)
@@ -107,8 +117,15 @@ class InstancesService:
         if schedule is not None:
             self._schedules.create(schedule)
         try:
+            instance = self._subscribed(instance, plaintext[API_KEY], public_url)
+        except BaseException:
+            if schedule is not None:
+                self._schedules.delete(instance_id)
+            raise
+        try:
             self._instances.create(instance)
         except Exception:
+            self._unsubscribe(instance, plaintext[API_KEY], strict=False)
             if schedule is not None:
                 self._schedules.delete(instance_id)
             raise
@@ -136,19 +153,33 @@ class InstancesService:
     def get(self, caller: Caller, instance_id: int) -> dict[str, Any]:
         return present(self.owned(caller, instance_id))
 
-    def patch(self, caller: Caller, instance_id: int, body: Any) -> dict[str, Any]:
+    def patch(self, caller: Caller, instance_id: int, body: Any, public_url: str | None = None) -> dict[str, Any]:
         current = self.owned(caller, instance_id)
         spec = merge_patch(current.spec(), body, self._policy)
         new_callback = spec.configuration.get(CALLBACK_URL) != current.configuration.get(CALLBACK_URL)
-        return present(self._change(current, spec, disabled=current.disabled, resume_notifications=new_callback))
+        return present(
+            self._change(
+                current, spec, disabled=current.disabled, resume_notifications=new_callback, public_url=public_url
+            )
+        )
 
-    def set_enabled(self, caller: Caller, instance_id: int, enabled: bool) -> dict[str, Any]:
+    def set_enabled(
+        self, caller: Caller, instance_id: int, enabled: bool, public_url: str | None = None
+    ) -> dict[str, Any]:
         current = self.owned(caller, instance_id)
-        return present(self._change(current, current.spec(), disabled=not enabled, resume_notifications=enabled))
+        return present(
+            self._change(
+                current, current.spec(), disabled=not enabled, resume_notifications=enabled, public_url=public_url
+            )
+        )
 
     def delete(self, caller: Caller, instance_id: int) -> None:
-        self.owned(caller, instance_id)
-        # Schedule first (no more polls), instance last: a retried DELETE finishes the job.
+        current = self.owned(caller, instance_id)
+        # Subscription first (no more callbacks; a SmartRecruiters that cannot be reached fails the request
+        # before anything is deleted), then the schedule (no more polls), instance last: a retried DELETE
+        # finishes the job.
+        if current.webhook:
+            self._unsubscribe(current, self._api_key(current), strict=True)
         self._schedules.delete(instance_id)
         self._poller_state.delete(instance_id)
         self._instances.delete(instance_id)
@@ -169,13 +200,54 @@ class InstancesService:
                 plaintext[name] = existing[name]
         return tuple(plaintext), self._secret_box.seal(current.id, plaintext)
 
-    def _change(
-        self, current: Instance, spec: InstanceSpec, *, disabled: bool, resume_notifications: bool = False
-    ) -> Instance:
-        """Store a changed instance and make its schedule follow.
+    def _api_key(self, instance: Instance, spec: InstanceSpec | None = None) -> str:
+        given = spec.secrets.get(API_KEY) if spec is not None else None
+        if isinstance(given, str):
+            return given
+        return self._secret_box.open(instance.id, instance.secrets_ciphertext)[API_KEY]
 
-        Notifications suspended by a `410 Gone` resume when the callback URL changes or the
-        instance is enabled again (both are the customer saying "deliver again").
+    def _subscribed(self, instance: Instance, api_key: str, public_url: str | None) -> Instance:
+        """The instance with a live subscription for the events it wants (itself if it wants none)."""
+        events = instance.wanted_subscription_events
+        if not events:
+            return instance.with_changes(webhook=None, webhook_secrets=None)
+        if self._subscriptions is None or not public_url:
+            raise ValidationError(
+                "configuration.event.vendor.type",
+                'is "webhook", but this deployment does not know its public URL for SmartRecruiters\' callbacks',
+            )
+        webhook, sealed = self._subscriptions.subscribe(
+            instance.id, api_key, events, inbound_url(public_url, instance.id)
+        )
+        return instance.with_changes(webhook=webhook, webhook_secrets=sealed)
+
+    def _unsubscribe(self, instance: Instance, api_key: str, *, strict: bool) -> None:
+        if self._subscriptions is not None:
+            self._subscriptions.unsubscribe(instance.id, api_key, instance.webhook, strict=strict)
+
+    @staticmethod
+    def _same_subscription(current: Instance, updated: Instance, public_url: str | None) -> bool:
+        webhook = current.webhook
+        if not webhook:
+            return not updated.wanted_subscription_events
+        same_events = tuple(webhook.get("events") or ()) == updated.wanted_subscription_events
+        same_url = public_url is None or webhook.get("callbackUrl") == inbound_url(public_url, current.id)
+        return same_events and same_url
+
+    def _change(
+        self,
+        current: Instance,
+        spec: InstanceSpec,
+        *,
+        disabled: bool,
+        resume_notifications: bool = False,
+        public_url: str | None = None,
+    ) -> Instance:
+        """Store a changed instance and make its schedule (and its subscription) follow.
+
+        Notifications suspended by a `410 Gone`, and push paused after a last retry, resume when the callback URL
+        changes or the instance is enabled again (both are the customer saying "deliver again"). Notifications
+        queued while push was paused stay QUEUED: a redelivery sends them.
         """
         secret_names, ciphertext = self._sealed_secrets(current, spec)
         updated = current.with_changes(
@@ -186,14 +258,29 @@ class InstancesService:
             secrets_ciphertext=ciphertext,
             disabled=disabled,
             notifications_suspended=None if resume_notifications else current.notifications_suspended,
+            push_paused=None if resume_notifications else current.push_paused,
             updated_date=iso_millis(self._clock.now()),
             version=current.version + 1,
         )
-        self._instances.replace(updated, expected_version=current.version)
+        new_key = isinstance(spec.secrets.get(API_KEY), str)  # a subscription belongs to the key's user
+        resubscribe = not self._same_subscription(current, updated, public_url) or (new_key and bool(current.webhook))
+        if resubscribe:
+            # The new subscription goes live first; the old one (if any) is deleted once the change is stored.
+            updated = self._subscribed(updated, self._api_key(current, spec), public_url)
+        try:
+            self._instances.replace(updated, expected_version=current.version)
+        except BaseException:
+            if resubscribe:
+                self._unsubscribe(updated, self._api_key(current, spec), strict=False)
+            raise
         try:
             self._schedules.apply(current.schedule, updated.schedule)
         except Exception:
             self._instances.replace(current.with_changes(version=updated.version + 1), expected_version=updated.version)
+            if resubscribe:
+                self._unsubscribe(updated, self._api_key(current, spec), strict=False)
             raise
+        if resubscribe:
+            self._unsubscribe(current, self._api_key(current), strict=False)
         logger.info("instance changed", extra={"instance_id": current.id})
         return updated

@@ -21,7 +21,7 @@ from srevents.adapters import notification_message
 from srevents.adapters.instances_store import InstancesStore
 from srevents.adapters.notification_message import QueueMessage
 from srevents.adapters.notification_queue import MAX_ENTRIES, NotificationQueue
-from srevents.adapters.poller_state_store import LeaseLost, PollerStateStore
+from srevents.adapters.poller_state_store import LeaseLost, PollerSnapshot, PollerStateStore
 from srevents.adapters.secrets import SecretBox
 from srevents.adapters.smartrecruiters import (
     SmartRecruitersAuthError,
@@ -38,9 +38,12 @@ from srevents.domain.poller_config import ResourceConfig, resource_configs
 from srevents.domain.poller_state import Cursor, PendingNotification, ResourceState
 from srevents.domain.redaction import redact_and_cut
 from srevents.domain.watermark import after_poll, lower_bound, read_from
+from srevents.domain.webhooks import announced_once
 from srevents.observability import logger
 
 PageSource = Callable[[str], Any]  # api key → SmartRecruiters client
+WEBHOOK_LEASE_PREFIX = "webhook-"  # a webhook worker's lease owner (services/webhook_worker.py)
+WEBHOOK_WAIT_SECONDS = 10.0
 ENQUEUE_CHUNK = MAX_ENTRIES  # notifications handed to the queue at once: one SendMessageBatch (more if large)
 
 
@@ -102,6 +105,8 @@ class PollService:
         lease_ms = min(self._limits.lease_seconds * 1000, remaining_ms() + 60_000)
         snapshot = self._state.acquire(instance_id, owner, to_millis(now), to_millis(now) + lease_ms)
         if snapshot is None:
+            snapshot = self._after_webhook_worker(instance_id, owner, lease_ms)
+        if snapshot is None:
             logger.info("poll skipped: another poll holds the lease", extra={"instance_id": instance_id})
             return PollOutcome(instance_id, "skipped", "lease held")
 
@@ -135,6 +140,22 @@ class PollService:
             raise
         return outcome
 
+    def _after_webhook_worker(self, instance_id: int, owner: str, lease_ms: int) -> PollerSnapshot | None:
+        """The lease, once a webhook worker holding it is done (it holds it for one callback: well under a
+        second); None when a poll holds it, or the worker takes longer than WEBHOOK_WAIT_SECONDS."""
+        waited = 0.0
+        while waited < WEBHOOK_WAIT_SECONDS:
+            holder = self._state.read(instance_id).lease_owner
+            if holder is not None and not holder.startswith(WEBHOOK_LEASE_PREFIX):
+                return None
+            self._clock.sleep(0.05)
+            waited += 0.05
+            now = to_millis(self._clock.now())
+            snapshot = self._state.acquire(instance_id, owner, now, now + lease_ms)
+            if snapshot is not None:
+                return snapshot
+        return None
+
     # -- one resource ---------------------------------------------------------------------------
     def _poll_resource(
         self,
@@ -167,6 +188,8 @@ class PollService:
                 # The first poll never emits a version from before the instance existed, whatever the filter.
                 filter_lower=config.filter_by_updated_date or state.watermark is None,
             )
+            if instance.is_webhook:  # a webhook may have announced an object's creation already
+                changes.events = announced_once(changes.events, state.remembered)
             planned, fresh = self._plan(instance, config.name, state.pending, changes.events, started)
             if fresh:
                 pending = state.pending + tuple(PendingNotification(n.id, tuple(n.versions)) for n in fresh)
@@ -216,6 +239,8 @@ class PollService:
             notifications_enqueued=len(to_send),
             skipped_unreadable=changes.skipped_unreadable,
             skipped_too_new=changes.too_new,
+            # With webhooks, what a poll still finds is what no callback brought (or not yet).
+            caught_by_reconciliation=state.caught_by_reconciliation + (len(emitted) if instance.is_webhook else 0),
         )
         self._state.save(instance.id, owner, config.name, committed, release=release)
         if changes.skipped_unreadable:
@@ -308,14 +333,7 @@ class PollService:
     ) -> tuple[list[Notification], list[Notification]]:
         """(planned notifications rebuilt with their ids, new notifications for everything else)."""
         ctx = InstanceContext(instance.id, instance.organization_id, instance.created_by, instance.name, instance.tags)
-        by_version = {e.version: e for e in events}
-        planned: list[Notification] = []
-        for plan in pending:
-            found = [by_version.pop(v) for v in plan.versions if v in by_version]
-            if found:
-                planned.append(notifications.rebuild(ctx, object_type, plan.id, found, poll_date))
-        rest = [e for e in events if e.version in by_version]
-        return planned, notifications.build(ctx, object_type, rest, poll_date)
+        return notifications.plan(ctx, object_type, [(p.id, p.versions) for p in pending], events, poll_date)
 
 
 def _pending_versions(state: ResourceState) -> set[bytes]:

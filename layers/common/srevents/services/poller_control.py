@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from srevents.adapters.poll_trigger import PollTrigger
@@ -11,25 +10,8 @@ from srevents.clock import Clock, iso_millis, to_millis
 from srevents.domain.instance import Instance
 from srevents.domain.poller_config import resource_configs
 from srevents.domain.poller_state import ResourceState, present_state
+from srevents.domain.since import parse_since
 from srevents.errors import Conflict, ValidationError
-
-EARLIEST_SINCE = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _parse_since(value: Any, now: datetime) -> datetime:
-    if not isinstance(value, str):
-        raise ValidationError("since", "is required: an ISO-8601 date-time such as 2026-11-01T00:00:00Z")
-    try:
-        since = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise ValidationError("since", f"must be an ISO-8601 date-time with a zone, got {value[:40]!r}") from None
-    if since.tzinfo is None:
-        raise ValidationError("since", "must carry a time zone (e.g. a trailing Z)")
-    if since > now:
-        raise ValidationError("since", "must not be in the future")
-    if since < EARLIEST_SINCE:  # earlier dates do not survive the state's encoding (years < 1000 lose digits)
-        raise ValidationError("since", "must not be before 1970-01-01T00:00:00Z")
-    return since
 
 
 class PollerControl:
@@ -53,9 +35,21 @@ class PollerControl:
             "disabled": instance.disabled,
             "notificationsSuspended": instance.notifications_suspended is not None,
             "notificationsSuspendedReason": instance.notifications_suspended,
+            "pushPaused": instance.push_paused is not None,
+            "pushPausedReason": instance.push_paused,
+            "redelivery": (
+                {
+                    "status": list(instance.redelivery.statuses),
+                    "since": instance.redelivery.since,
+                    "requestedAt": instance.redelivery.requested_at,
+                }
+                if instance.redelivery
+                else None
+            ),
             "refreshInterval": instance.refresh_interval,
             "pollInProgress": lease_held,
             "resources": resources,
+            "webhook": _subscription(instance, resources),
         }
 
     def poll_now(self, instance: Instance) -> dict[str, Any]:
@@ -74,7 +68,9 @@ class PollerControl:
         if unknown:
             raise ValidationError(sorted(unknown)[0], "is not a replay field (known: since, resources)")
         now = self._clock.now()
-        since = _parse_since(body.get("since"), now)
+        if "since" not in body:
+            raise ValidationError("since", "is required: an ISO-8601 date-time such as 2026-11-01T00:00:00Z")
+        since = parse_since(body["since"], now)
         configured = [c.name for c in resource_configs(instance.configuration)]
         wanted = body.get("resources", configured)
         if not isinstance(wanted, list) or not wanted or not all(isinstance(r, str) for r in wanted):
@@ -96,3 +92,25 @@ class PollerControl:
         if not self._state.replace_resources(instance.id, changed, to_millis(now)):
             raise Conflict("a poll is running for this instance; replay again in a moment")
         return {"instanceId": instance.id, "since": iso_millis(since), "resources": list(changed)}
+
+
+def _subscription(instance: Instance, resources: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """A webhook instance's subscription and its callbacks (None for a polling instance)."""
+    if not instance.is_webhook:
+        return None
+    webhook = instance.webhook or {}
+    last = [r["lastCallback"] for r in resources if r.get("lastCallback")]
+    errors = [r["lastWebhookError"] for r in resources if r.get("lastWebhookError")]
+    return {
+        "status": webhook.get("status", "inactive"),
+        "subscriptionId": webhook.get("subscriptionId"),
+        "events": webhook.get("events", []),
+        "callbackUrl": webhook.get("callbackUrl"),
+        "activatedDate": webhook.get("activatedDate"),
+        "lastCallback": max(last) if last else None,
+        "callbacks": sum(r.get("callbacks", 0) for r in resources),
+        "webhookEvents": sum(r.get("webhookEvents", 0) for r in resources),
+        "caughtByReconciliation": sum(r.get("caughtByReconciliation", 0) for r in resources),
+        "consecutiveFailures": sum(r.get("webhookFailures", 0) for r in resources),
+        "lastError": errors[0] if errors else None,
+    }

@@ -16,7 +16,17 @@ export class ApiError extends Error {
   }
 }
 
-export async function api(method, path, body, { creds = credentials(), signingIn = false } = {}) {
+export async function api(method, path, body, options = {}) {
+  return (await exchange(method, path, body, options)).data;
+}
+
+// A list endpoint's page: its items (the JSON array) and the next page's token (null on the last page).
+export async function apiPage(path, options = {}) {
+  const { data, response } = await exchange("GET", path, undefined, options);
+  return { items: data, next: response.headers.get("Elements-Next-Page-Token") };
+}
+
+async function exchange(method, path, body, { creds = credentials(), signingIn = false } = {}) {
   const headers = { Accept: "application/json" };
   if (creds) headers.Authorization = authorization(creds);
   if (body !== undefined) headers["Content-Type"] = "application/json";
@@ -53,7 +63,7 @@ export async function api(method, path, body, { creds = credentials(), signingIn
     }
     throw error;
   }
-  return data;
+  return { data, response };
 }
 
 // The create form's defaults: served beside the page, no credentials needed; read once per page load.

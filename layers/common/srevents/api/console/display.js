@@ -20,8 +20,12 @@ export function badge(text, kind) {
 }
 
 export function statusBadge(status) {
-  const kinds = { DELIVERED: "ok", RETRYING: "warn", FAILED: "bad", GONE: "bad", PENDING: "muted" };
+  const kinds = { DELIVERED: "ok", RETRYING: "warn", FAILED: "bad", GONE: "bad", PENDING: "muted", QUEUED: "warn" };
   return badge(status || "UNKNOWN", kinds[status] || "muted");
+}
+
+export function subscriptionBadge(status) {
+  return badge(status || "inactive", status === "active" ? "ok" : "bad");
 }
 
 export function resultBadge(result) {
@@ -42,6 +46,7 @@ export function stateBadges(instance) {
     instance.disabled ? badge("Disabled", "muted") : badge("Enabled", "ok"),
     instance.eventsEnabled ? null : badge("Events off", "muted"),
     instance.notificationsSuspended ? badge("Notifications suspended", "bad") : null,
+    instance.pushPaused ? badge("Push paused", "warn") : null,
   );
 }
 

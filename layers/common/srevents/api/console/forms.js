@@ -21,6 +21,23 @@ export function field({ id, label, hint, type = "text", value, required, ...rest
   );
 }
 
+// A labelled <select> with the same hint and error lines as `field`.
+export function selectField({ id, label, hint, options, value }) {
+  const describedBy = [hint ? `${id}-hint` : null, `${id}-error`].filter(Boolean).join(" ");
+  return h(
+    "div",
+    { class: "field", id: `${id}-field` },
+    h("label", { for: id }, label),
+    hint ? h("p", { class: "hint", id: `${id}-hint` }, hint) : null,
+    h(
+      "select",
+      { id, name: id, "aria-describedby": describedBy },
+      options.map(([optionValue, text]) => h("option", { value: optionValue, selected: optionValue === value ? true : null }, text)),
+    ),
+    h("p", { class: "field-error", id: `${id}-error`, "aria-live": "assertive" }),
+  );
+}
+
 export function setFieldError(id, message) {
   const control = document.getElementById(id);
   const box = document.getElementById(`${id}-error`);

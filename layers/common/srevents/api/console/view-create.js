@@ -2,7 +2,7 @@
 // beside the field they are about; then the new instance's id and token, shown once.
 import { api, loadDefaults } from "./api.js";
 import { $, h, render } from "./dom.js";
-import { clearFieldErrors, field, setFieldError } from "./forms.js";
+import { clearFieldErrors, field, selectField, setFieldError } from "./forms.js";
 import { notify } from "./messages.js";
 
 const RESOURCE_LABELS = {
@@ -18,6 +18,7 @@ const FIELD_TARGETS = [
   ["configuration.event.notification.callback.url", "callback-url"],
   ["configuration.event.notification.signature.key", "signature-key"],
   ["configuration.event.poller.refresh_interval", "interval"],
+  ["configuration.event.vendor.type", "vendor-type"],
 ];
 
 function resourceBlock(name, config, checked) {
@@ -115,6 +116,16 @@ export async function viewCreate({ isCurrent }) {
         autocomplete: "off",
         hint: "Signs every notification (HMAC-SHA256 and Standard Webhooks headers).",
       }),
+      selectField({
+        id: "vendor-type",
+        label: "Changes arrive by",
+        value: "polling",
+        options: [
+          ["polling", "Polling"],
+          ["webhook", "Webhooks (real time), polling reconciles"],
+        ],
+        hint: "Webhooks: SmartRecruiters pushes candidate and job changes within seconds; the interval's polls deliver what a webhook missed.",
+      }),
       field({
         id: "interval",
         label: "Interval (minutes)",
@@ -165,7 +176,7 @@ export async function viewCreate({ isCurrent }) {
     const configuration = {
       "api.key": $("#api-key").value,
       "event.notification.enabled": true,
-      "event.vendor.type": "polling",
+      "event.vendor.type": $("#vendor-type").value,
       "event.notification.callback.url": $("#callback-url").value.trim(),
       "event.poller.refresh_interval": $("#interval").value.trim(),
       "event.poller.configuration": poller,

@@ -1,12 +1,13 @@
 // One instance: its facts, the poller state per resource, "Poll now", and its notifications, newest first.
-import { api } from "./api.js";
-import { dash, fmtTime, intervalOf, resultBadge, shortId, stateBadges, statusBadge, tagList } from "./display.js";
+import { api, apiPage } from "./api.js";
+import { dash, fmtTime, intervalOf, resultBadge, shortId, stateBadges, statusBadge, subscriptionBadge, tagList } from "./display.js";
 import { h, render, row } from "./dom.js";
 import { deleteInstance, toggleEnabled } from "./instance-actions.js";
 import { announceNext, notify, showError } from "./messages.js";
 import { later, rerender, stopTimers } from "./router.js";
 
 // After "Poll now", the page refreshes itself every second for 30 s: long enough for a poll and a delivery.
+const PAGE = 25; // notifications a page
 const REFRESH_AFTER_POLL_MS = 30000;
 const REFRESH_EVERY_MS = 1000;
 
@@ -33,6 +34,27 @@ function pollerRows(poller) {
   );
 }
 
+// A webhook instance's subscription: its state at SmartRecruiters, and what its callbacks and the polls brought.
+function subscriptionFacts(webhook) {
+  if (!webhook) return [];
+  const fact = (name, value, key) => h("div", { "data-fact": key }, h("dt", {}, name), h("dd", {}, value));
+  return [
+    fact("Subscription", subscriptionBadge(webhook.status), "status"),
+    fact("Events", webhook.events.length ? webhook.events.join(", ") : dash, "events"),
+    fact("Last callback", fmtTime(webhook.lastCallback), "last-callback"),
+    fact("Callbacks", String(webhook.callbacks ?? 0), "callbacks"),
+    fact("Events by webhook", String(webhook.webhookEvents ?? 0), "webhook-events"),
+    fact("Caught by reconciliation", String(webhook.caughtByReconciliation ?? 0), "reconciled"),
+    fact(
+      "Failures",
+      webhook.lastError
+        ? h("span", { class: "error-text" }, `${webhook.consecutiveFailures} in a row: ${webhook.lastError}`)
+        : String(webhook.consecutiveFailures ?? 0),
+      "failures",
+    ),
+  ];
+}
+
 function eventRows(instanceId, events) {
   return events.map((e) =>
     row(
@@ -56,51 +78,58 @@ export async function viewInstance({ params, isCurrent }) {
   const [instance, poller, page] = await Promise.all([
     api("GET", `instances/${id}`),
     api("GET", `instances/${id}/poller`),
-    api("GET", `instances/${id}/events?limit=25`),
+    apiPage(`instances/${id}/events?pageSize=${PAGE}`),
   ]);
   if (!isCurrent()) return;
   document.title = `${instance.name} · srevents console`;
   const config = instance.configuration || {};
-  let events = page.events;
-  let nextCursor = page.nextCursor;
+  let events = page.items;
+  let nextPage = page.next;
 
   const pollerBody = h("tbody", {}, pollerRows(poller));
+  const subscription = h(
+    "dl",
+    { class: "facts inline card", id: "subscription", "aria-label": "Webhook subscription", hidden: poller.webhook ? null : true },
+    subscriptionFacts(poller.webhook),
+  );
   const eventsBody = h("tbody", {}, eventRows(id, events));
   const emptyEvents = h(
     "p",
     { class: "empty-note", id: "no-events", hidden: events.length ? true : null },
     "No notifications yet. Change something in SmartRecruiters, then press Poll now.",
   );
-  const more = h("button", { type: "button", id: "more-events", hidden: nextCursor ? null : true }, "Load older notifications");
+  const more = h("button", { type: "button", id: "more-events", hidden: nextPage ? null : true }, "Load older notifications");
   const progress = h("p", { class: "muted small", id: "poll-progress" });
 
   const refresh = async () => {
     const [p, first] = await Promise.all([
       api("GET", `instances/${id}/poller`),
-      api("GET", `instances/${id}/events?limit=25`),
+      apiPage(`instances/${id}/events?pageSize=${PAGE}`),
     ]);
     if (!isCurrent()) return null;
     pollerBody.replaceChildren(...pollerRows(p));
+    subscription.replaceChildren(...subscriptionFacts(p.webhook));
+    subscription.hidden = !p.webhook;
     // Keep pages already loaded beyond the first one.
-    const seen = new Set(first.events.map((e) => e.id));
-    events = first.events.concat(events.slice(25).filter((e) => !seen.has(e.id)));
-    if (events.length <= 25) nextCursor = first.nextCursor;
+    const seen = new Set(first.items.map((e) => e.id));
+    events = first.items.concat(events.slice(PAGE).filter((e) => !seen.has(e.id)));
+    if (events.length <= PAGE) nextPage = first.next;
     eventsBody.replaceChildren(...eventRows(id, events));
     emptyEvents.hidden = events.length > 0;
-    more.hidden = !nextCursor;
+    more.hidden = !nextPage;
     progress.textContent = p.pollInProgress ? "A poll is running…" : "";
-    return { poller: p, events: first.events };
+    return { poller: p, events: first.items };
   };
 
   more.addEventListener("click", async () => {
     more.disabled = true;
     try {
-      const older = await api("GET", `instances/${id}/events?limit=25&cursor=${encodeURIComponent(nextCursor)}`);
-      events = events.concat(older.events);
-      nextCursor = older.nextCursor;
-      eventsBody.append(...eventRows(id, older.events));
-      more.hidden = !nextCursor;
-      notify(`${older.events.length} older notification(s) loaded.`);
+      const older = await apiPage(`instances/${id}/events?pageSize=${PAGE}&nextPage=${encodeURIComponent(nextPage)}`);
+      events = events.concat(older.items);
+      nextPage = older.next;
+      eventsBody.append(...eventRows(id, older.items));
+      more.hidden = !nextPage;
+      notify(`${older.items.length} older notification(s) loaded.`);
     } catch (error) {
       showError(error.message);
     } finally {
@@ -149,10 +178,32 @@ export async function viewInstance({ params, isCurrent }) {
     "Poll now",
   );
 
+  const redeliver = h(
+    "button",
+    {
+      type: "button",
+      id: "redeliver",
+      title: "Resume push and send QUEUED and FAILED notifications again, in the order they were produced",
+      onclick: async () => {
+        redeliver.disabled = true;
+        try {
+          await api("POST", `instances/${id}/events/redeliver`, { status: ["QUEUED", "FAILED"] });
+          announceNext({ text: "Redelivery started: queued and failed notifications are sent again, in order." });
+          await rerender("#redeliver");
+        } catch (error) {
+          showError(error.message);
+          redeliver.disabled = false;
+        }
+      },
+    },
+    "Redeliver queued and failed",
+  );
+
   const actions = h(
     "div",
     { class: "toolbar" },
     pollNow,
+    redeliver,
     h(
       "button",
       {
@@ -227,6 +278,7 @@ export async function viewInstance({ params, isCurrent }) {
       "section",
       { "aria-labelledby": "poller-title", class: "section" },
       h("h2", { id: "poller-title" }, "Poller"),
+      subscription,
       progress,
       h(
         "div",

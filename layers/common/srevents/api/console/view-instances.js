@@ -1,9 +1,9 @@
 // The instance list: each instance's state and last polls, with enable/disable and delete on every row.
-import { api } from "./api.js";
+import { api, apiPage } from "./api.js";
 import { dash, fmtTime, intervalOf, resultBadge, stateBadges, tagList } from "./display.js";
 import { h, render, row, table } from "./dom.js";
 import { deleteInstance, toggleEnabled } from "./instance-actions.js";
-import { announceNext, showError } from "./messages.js";
+import { announceNext, notify, showError } from "./messages.js";
 import { rerender } from "./router.js";
 
 function lastPolls(poller) {
@@ -25,72 +25,98 @@ function lastPolls(poller) {
   );
 }
 
+const HEADERS = ["Name", "ID", "Tags", "State", "Interval", "Last poll", "Actions"];
+const PAGE = 50;
+
+// A page of instances with each one's poller state (read side by side).
+async function loadPage(nextPage) {
+  const query = nextPage ? `&nextPage=${encodeURIComponent(nextPage)}` : "";
+  const page = await apiPage(`instances?pageSize=${PAGE}${query}`);
+  const pollers = await Promise.all(page.items.map((i) => api("GET", `instances/${i.id}/poller`).catch(() => null)));
+  return { rows: page.items.map((instance, index) => instanceRow(instance, pollers[index])), next: page.next };
+}
+
+function instanceRow(instance, poller) {
+  return row(
+    HEADERS,
+    [
+      h("a", { href: `#/instances/${instance.id}` }, instance.name),
+      String(instance.id),
+      tagList(instance.tags),
+      stateBadges(instance),
+      intervalOf(instance),
+      lastPolls(poller),
+      h(
+        "div",
+        { class: "row-actions" },
+        h(
+          "button",
+          {
+            type: "button",
+            class: "small",
+            "data-toggle": instance.id,
+            "aria-label": `${instance.disabled ? "Enable" : "Disable"} ${instance.name} (id ${instance.id})`,
+            onclick: async (event) => {
+              event.currentTarget.disabled = true;
+              try {
+                const enabled = await toggleEnabled(instance);
+                announceNext({ text: `Instance ${instance.id} ${enabled ? "enabled" : "disabled"}.` });
+                await rerender(`[data-toggle="${instance.id}"]`);
+              } catch (error) {
+                showError(error.message);
+                event.currentTarget.disabled = false;
+              }
+            },
+          },
+          instance.disabled ? "Enable" : "Disable",
+        ),
+        h(
+          "button",
+          {
+            type: "button",
+            class: "small danger",
+            "aria-label": `Delete ${instance.name} (id ${instance.id})`,
+            onclick: async () => {
+              try {
+                if (await deleteInstance(instance)) {
+                  announceNext({ text: `Instance ${instance.id} (“${instance.name}”) deleted.` });
+                  await rerender("#refresh-instances");
+                }
+              } catch (error) {
+                showError(error.message);
+              }
+            },
+          },
+          "Delete",
+        ),
+      ),
+    ],
+    { "data-instance": instance.id },
+  );
+}
+
 export async function viewInstances({ isCurrent }) {
   document.title = "Instances · srevents console";
-  const instances = await api("GET", "instances");
-  const pollers = await Promise.all(
-    instances.map((i) => api("GET", `instances/${i.id}/poller`).catch(() => null)),
-  );
+  const first = await loadPage(null);
   if (!isCurrent()) return;
-  const headers = ["Name", "ID", "Tags", "State", "Interval", "Last poll", "Actions"];
-  const rows = instances.map((instance, index) =>
-    row(
-      headers,
-      [
-        h("a", { href: `#/instances/${instance.id}` }, instance.name),
-        String(instance.id),
-        tagList(instance.tags),
-        stateBadges(instance),
-        intervalOf(instance),
-        lastPolls(pollers[index]),
-        h(
-          "div",
-          { class: "row-actions" },
-          h(
-            "button",
-            {
-              type: "button",
-              class: "small",
-              "data-toggle": instance.id,
-              "aria-label": `${instance.disabled ? "Enable" : "Disable"} ${instance.name} (id ${instance.id})`,
-              onclick: async (event) => {
-                event.currentTarget.disabled = true;
-                try {
-                  const enabled = await toggleEnabled(instance);
-                  announceNext({ text: `Instance ${instance.id} ${enabled ? "enabled" : "disabled"}.` });
-                  await rerender(`[data-toggle="${instance.id}"]`);
-                } catch (error) {
-                  showError(error.message);
-                  event.currentTarget.disabled = false;
-                }
-              },
-            },
-            instance.disabled ? "Enable" : "Disable",
-          ),
-          h(
-            "button",
-            {
-              type: "button",
-              class: "small danger",
-              "aria-label": `Delete ${instance.name} (id ${instance.id})`,
-              onclick: async () => {
-                try {
-                  if (await deleteInstance(instance)) {
-                    announceNext({ text: `Instance ${instance.id} (“${instance.name}”) deleted.` });
-                    await rerender("#refresh-instances");
-                  }
-                } catch (error) {
-                  showError(error.message);
-                }
-              },
-            },
-            "Delete",
-          ),
-        ),
-      ],
-      { "data-instance": instance.id },
-    ),
-  );
+  let nextPage = first.next;
+  const more = h("button", { type: "button", id: "more-instances", hidden: nextPage ? null : true }, "Load more instances");
+  const listing = table("Your organization's element instances", HEADERS, first.rows, { captionHidden: true });
+  more.addEventListener("click", async () => {
+    more.disabled = true;
+    try {
+      const page = await loadPage(nextPage);
+      if (!isCurrent()) return;
+      listing.querySelector("tbody").append(...page.rows);
+      nextPage = page.next;
+      more.hidden = !nextPage;
+      notify(`${page.rows.length} more instance(s) loaded.`);
+    } catch (error) {
+      showError(error.message);
+    } finally {
+      more.disabled = false;
+    }
+  });
   render(
     h(
       "div",
@@ -103,8 +129,8 @@ export async function viewInstances({ isCurrent }) {
         h("button", { type: "button", id: "refresh-instances", onclick: () => rerender("#refresh-instances") }, "Refresh"),
       ),
     ),
-    instances.length
-      ? table("Your organization's element instances", headers, rows, { captionHidden: true })
+    first.rows.length
+      ? h("div", {}, listing, more)
       : h(
           "div",
           { class: "card empty" },
