@@ -58,7 +58,7 @@ class Tally:
             ordered = sorted(self.latencies)
         return ordered[len(ordered) // 2] if ordered else None
 
-    def poll_started(self) -> None:
+    def poll_started(self, event: Any = None) -> None:
         with self.lock:
             self.polls.append(time.monotonic())
 
