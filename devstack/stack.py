@@ -23,6 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from devstack import powertools_threads
 from devstack.apigw_events import proxy_event
 from devstack.lambda_runtime import LambdaContext, load_handler_module
 
@@ -50,6 +51,7 @@ class ApiGatewayShim:
     """
 
     def __init__(self, handler: Any, port: int, host: str = "127.0.0.1") -> None:
+        powertools_threads.install()  # containers are threads here: each must see its own request
         self._free: queue.Queue[Any] = queue.Queue()
         if handler is not None:
             self._free.put(handler)
