@@ -50,4 +50,4 @@ def install() -> None:
         return
     for name in _NAMES:
         type.__setattr__(base, name, _PerThread(name))
-    base.__class__ = _PerThreadRouterType
+    base.__class__ = _PerThreadRouterType  # type: ignore[method-assign]
