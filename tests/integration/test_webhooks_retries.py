@@ -96,3 +96,54 @@ def test_the_local_stack_hands_an_exhausted_callback_to_the_failure_destination(
     finally:
         runner.stop()
     assert given == [{"instanceId": 3, "webhook": {"eventId": "e1"}}]
+
+
+def test_a_worker_waiting_for_a_busy_lease_backs_off(
+    webhooks: WebhookHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    h = webhooks
+    instance_id = h.create_instance()
+    h.poll.clock.advance(5)
+    h.store.create_candidate(firstName="Ada")
+    assert h.store.webhooks.wait_idle(10.0)
+    [(handed_to, callback)] = h.trigger.take()
+    store = h.worker._state
+    now_ms = int(h.poll.clock.now().timestamp() * 1000)
+    assert store.acquire(instance_id, "a-poll", now_ms, now_ms + 600_000) is not None
+    # Given every try for the lease counted
+    tries: list[int] = []
+    real_acquire = type(store).acquire
+
+    def acquire(self: Any, *args: Any) -> Any:
+        tries.append(1)
+        return real_acquire(self, *args)
+
+    monkeypatch.setattr(type(store), "acquire", acquire)
+
+    # When the worker waits its 30 s for a poll that keeps the lease
+    with pytest.raises(LeaseBusy):
+        h.worker.handle(handed_to, Callback.from_event(callback))
+
+    # Then it tried a few dozen times at most, not every 0.1 s (300 conditional writes)
+    assert 5 < len(tries) <= 30
+
+
+def test_a_worker_stops_retrying_a_fetch_that_would_outlast_its_lease(webhooks: WebhookHarness) -> None:
+    from srevents.adapters.smartrecruiters import SmartRecruitersOutOfTime
+
+    h = webhooks
+    instance_id = h.create_instance()
+    h.poll.clock.advance(5)
+    x = h.store.create_candidate(firstName="Ada")
+    assert h.store.webhooks.wait_idle(10.0)
+    [(handed_to, callback)] = h.trigger.take()
+
+    # Given SmartRecruiters asking again and again to come back later for the record (a minute each time, as
+    # the client caps it): the retries would outlast the worker's 120 s lease
+    h.store.faults.fail_next(3, status=429, path_prefix=f"/candidates/{x['id']}", retry_after="150")
+
+    # Then the worker stops while it can still commit (Lambda retries it), instead of writing after its lease
+    with pytest.raises(SmartRecruitersOutOfTime):
+        h.worker.handle(handed_to, Callback.from_event(callback))
+    assert h.poll.state(instance_id)["candidates"].webhook_failures == 1
+    assert h.worker.handle(handed_to, Callback.from_event(callback)) == "sent"

@@ -23,6 +23,7 @@ suspended included, where it waits for resumption), and it is not bound by `MAX_
 from __future__ import annotations
 
 import contextlib
+import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -91,7 +92,9 @@ class Callback:
 class WebhookLimits:
     lease_seconds: int = 120
     lease_wait_seconds: float = 30.0
-    lease_retry_seconds: float = 0.1
+    lease_retry_seconds: float = 0.1  # the first wait for a busy lease; each next one doubles, jittered
+    lease_retry_max_seconds: float = 2.0
+    commit_reserve_seconds: float = 20.0  # of the lease, kept for enqueueing and committing after the fetch
 
 
 class WebhookWorker:
@@ -105,7 +108,9 @@ class WebhookWorker:
         smartrecruiters: PageSource,
         clock: Clock,
         limits: WebhookLimits | None = None,
+        rng: random.Random | None = None,
     ) -> None:
+        self._rng = rng or random.Random()
         self._instances = instances
         self._state = poller_state
         self._secrets = secret_box
@@ -130,7 +135,7 @@ class WebhookWorker:
             logger.info("webhook callback skipped: notifications suspended", extra=log)
             return "skipped"
         config = configs[target.resource]
-        owner, snapshot = self._acquire(instance_id)
+        owner, snapshot, lease_until_ms = self._acquire(instance_id)
         state = snapshot.resources.get(target.resource, ResourceState())
         secrets: dict[str, str] = {}
         try:
@@ -162,7 +167,7 @@ class WebhookWorker:
             fetched: list[Event] = []
             if not target.deleted:
                 secrets = self._secrets.open(instance_id, instance.secrets_ciphertext)
-                fetched = self._fetched(instance, config, state, target, secrets[API_KEY])
+                fetched = self._fetched(instance, config, state, target, secrets[API_KEY], lease_until_ms)
             events = events_to_send(fetched, config.name, seen)
             outcome = self._send(instance, config.name, owner, seen, events, lambda s: self._seen(s, key, callback))
         except BaseException as error:
@@ -190,17 +195,24 @@ class WebhookWorker:
         return outcome
 
     # -- steps ----------------------------------------------------------------------------------
-    def _acquire(self, instance_id: int) -> tuple[str, PollerSnapshot]:
+    def _acquire(self, instance_id: int) -> tuple[str, PollerSnapshot, int]:
+        """(owner, snapshot, when the lease ends in ms). A busy lease is tried again after a wait that doubles
+        up to `lease_retry_max_seconds`, jittered, so waiting workers do not write in step."""
         owner = WEBHOOK_LEASE_PREFIX + uuid.uuid4().hex  # a poll that finds it waits instead of skipping
         started = self._clock.now()
+        pause = self._limits.lease_retry_seconds
         while True:
             now_ms = to_millis(self._clock.now())
-            snapshot = self._state.acquire(instance_id, owner, now_ms, now_ms + self._limits.lease_seconds * 1000)
+            until_ms = now_ms + self._limits.lease_seconds * 1000
+            snapshot = self._state.acquire(instance_id, owner, now_ms, until_ms)
             if snapshot is not None:
-                return owner, snapshot
-            if (self._clock.now() - started).total_seconds() >= self._limits.lease_wait_seconds:
+                return owner, snapshot, until_ms
+            waited = (self._clock.now() - started).total_seconds()
+            if waited >= self._limits.lease_wait_seconds:
                 raise LeaseBusy(f"instance {instance_id}: a poll holds the lease")
-            self._clock.sleep(self._limits.lease_retry_seconds)
+            wait = min(self._rng.uniform(pause / 2, pause), self._limits.lease_wait_seconds - waited)
+            self._clock.sleep(max(wait, 0.01))
+            pause = min(pause * 2, self._limits.lease_retry_max_seconds)
 
     def _seen(self, state: ResourceState, key: bytes, callback: Callback) -> ResourceState:
         """`state` remembering the callback's event-id (recent ones only, at most MAX_RECENT_EVENT_IDS)."""
@@ -218,10 +230,17 @@ class WebhookWorker:
         state: ResourceState,
         target: CallbackTarget,
         api_key: str,
+        lease_until_ms: int,
     ) -> list[Event]:
         """The event of the record's current version, by the poll's rules (none if deleted since: its deletion
-        tells, or if a poll covered it)."""
-        record = self._sr(api_key).get_record(target.record_path)
+        tells, or if a poll covered it). The fetch (its retries included) ends in time to commit under the
+        lease."""
+        reserve_ms = self._limits.commit_reserve_seconds * 1000
+
+        def time_left() -> float:
+            return (lease_until_ms - reserve_ms - to_millis(self._clock.now())) / 1000
+
+        record = self._sr(api_key).get_record(target.record_path, time_left=time_left)
         if record is None:
             return []
         created = from_iso(instance.created_date)
