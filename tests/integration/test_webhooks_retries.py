@@ -98,9 +98,7 @@ def test_the_local_stack_hands_an_exhausted_callback_to_the_failure_destination(
     assert given == [{"instanceId": 3, "webhook": {"eventId": "e1"}}]
 
 
-def test_a_worker_waiting_for_a_busy_lease_backs_off(
-    webhooks: WebhookHarness, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_worker_waiting_for_a_busy_lease_backs_off(webhooks: WebhookHarness, monkeypatch: pytest.MonkeyPatch) -> None:
     h = webhooks
     instance_id = h.create_instance()
     h.poll.clock.advance(5)
