@@ -120,7 +120,8 @@ class WebhookWorker:
         self._limits = limits or WebhookLimits()
 
     def handle(self, instance_id: int, callback: Callback) -> str:
-        """What became of the callback: sent | already sent | duplicate | deferred | kept | ignored | skipped."""
+        """What became of the callback: sent | already sent | duplicate | deferred | kept (a deletion while
+        notifications are suspended) | ignored | skipped | failed (the key refused)."""
         log = {"instance_id": instance_id, "event_name": callback.event_name[:100]}
         instance = self._instances.get(instance_id)
         if instance is None or not instance.wanted_subscription_events:
