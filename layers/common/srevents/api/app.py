@@ -13,6 +13,7 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from srevents.api import console, request
 from srevents.api.errors import json_response, register_error_handlers
 from srevents.api.openapi import openapi_document
+from srevents.api.resolver import ApiResolver
 from srevents.errors import NotFound
 from srevents.services.events_service import EventsService
 from srevents.services.instances_service import Caller, InstancesService
@@ -36,7 +37,7 @@ class ApiServices:
 
 
 def create_app(services: ApiServices) -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(strip_prefixes=[PLATFORM_PREFIX])
+    app = ApiResolver(strip_prefixes=[PLATFORM_PREFIX])
     register_error_handlers(app)
     public: set[Callable[..., Any]] = set()
 
