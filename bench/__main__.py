@@ -33,6 +33,9 @@ BENCHMARKS: dict[str, tuple[str, int, int]] = {
     "e2e": ("bench.bench_e2e", 50, 10),
     "webhooks": ("bench.bench_webhooks", 50, 10),
     "isolation": ("bench.bench_isolation", 3, 1),
+    "requestlimit": ("bench.bench_request_limit", 5, 1),
+    "sharedkey": ("bench.bench_shared_key", 3, 1),
+    "scale": ("bench.bench_scale", 1, 1),  # one run of a few minutes (SCALE_SECONDS, SCALE_INSTANCES, ...)
 }
 
 

@@ -11,7 +11,9 @@ reported separately.
 
 Calls are counted with botocore's `before-call` event on the product's own clients, on a poll of
 1,000 changed candidates (10 pages): the design budget is 4 + ceil(notifications / 10) DynamoDB + SQS
-calls per resource (get instance, lease with state, plan, SendMessageBatch x n, commit).
+calls per resource (get instance, lease with state, plan, SendMessageBatch x n, commit), plus the
+SmartRecruiters key's limit shared across containers: 2 + ceil((pages - 1) / 5) (the first page's token with
+the GET /candidates lease, the lease given back, the later pages' tokens 5 at a time).
 """
 
 from __future__ import annotations
@@ -76,7 +78,8 @@ def run(repeats: int) -> list[Result]:
         instance_item = ddb.get_item(TableName=w.settings.instances_table, Key={"pk": {"S": f"INSTANCE#{small}"}})
         state_item = ddb.get_item(TableName=w.settings.poller_state_table, Key={"instanceId": {"N": str(small)}})
         data_calls = counter.total("dynamodb", "sqs")
-        budget = 4 + math.ceil(notifications / 10)
+        pages = sum(r["pages"] for r in outcome["resources"])
+        budget = 4 + math.ceil(notifications / 10) + 2 + math.ceil((pages - 1) / 5)
         results.append(
             Result(
                 name="poll: DynamoDB+SQS calls per 1,000 events",
@@ -84,14 +87,15 @@ def run(repeats: int) -> list[Result]:
                 unit="calls",
                 baseline=round(budget * 1000 / events, 2),
                 ratio=round(ratio(data_calls, budget), 3),
-                goal="value <= 15",
+                goal="ratio <= 1.05",
                 details={
                     "events": events,
                     "notifications": notifications,
-                    "pages": sum(r["pages"] for r in outcome["resources"]),
+                    "pages": pages,
                     "calls": small_calls,
                     "baseline_is": "the design budget: get instance, lease+state, plan, ceil(notifications/10) "
-                    "SendMessageBatch, commit",
+                    "SendMessageBatch, commit; the shared SmartRecruiters limit: token+lease, lease back, "
+                    "ceil((pages-1)/5) token batches",
                     "log_bytes_per_poll": small_log_bytes,
                     "instance_item_bytes": dynamodb_item_bytes(instance_item["Item"]),
                     "state_item_bytes": dynamodb_item_bytes(state_item["Item"]),

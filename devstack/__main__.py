@@ -64,6 +64,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=5,
         help="deliver batches in flight at once, as the SQS event source's maximum concurrency (default 5)",
     )
+    parser.add_argument(
+        "--api-requests-per-second",
+        type=int,
+        help="each organization's share of the API, requests/s, bursts of twice as many "
+        "(default: the template's ApiRequestsPerSecond and ApiBurst)",
+    )
     parser.add_argument("--log-level", default="WARNING", help="the handlers' Powertools log level (default WARNING)")
     args = parser.parse_args(argv)
     if args.time_scale is None:
@@ -72,6 +78,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         parser.error("--time-scale must be positive")
     if args.delivery_batches < 1 or args.polls_at_once < 1:
         parser.error("--delivery-batches and --polls-at-once must be at least 1")
+    if args.api_requests_per_second is not None and args.api_requests_per_second < 1:
+        parser.error("--api-requests-per-second must be at least 1")
     if args.organizations < 1:
         parser.error("--organizations must be at least 1")
     return args
@@ -152,9 +160,11 @@ def main(argv: list[str] | None = None) -> int:
         from devstack.aws_resources import create_stack_resources
 
         session = boto3.Session(region_name=REGION)
-        resources = create_stack_resources(
-            session, parameters={"AllowPrivateCallbacks": "true", "AllowHttpCallbacks": "true"}
-        )
+        parameters = {"AllowPrivateCallbacks": "true", "AllowHttpCallbacks": "true"}
+        if args.api_requests_per_second:
+            parameters["ApiRequestsPerSecond"] = str(args.api_requests_per_second)
+            parameters["ApiBurst"] = str(2 * args.api_requests_per_second)
+        resources = create_stack_resources(session, parameters=parameters)
 
         # --- SmartRecruiters ------------------------------------------------------------------
         store = None

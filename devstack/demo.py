@@ -45,7 +45,7 @@ class Tally:
             ordered = sorted(self.latencies)
         return ordered[len(ordered) // 2] if ordered else None
 
-    def poll_started(self) -> None:
+    def poll_started(self, event: Any = None) -> None:
         with self.lock:
             self.polls.append(time.monotonic())
 
@@ -100,7 +100,7 @@ class Tallies:
         for _, _, tally in self._all():
             tally.changed(object_type, record)
 
-    def poll_started(self) -> None:
+    def poll_started(self, event: Any = None) -> None:
         for _, _, tally in self._all():
             tally.poll_started()
 

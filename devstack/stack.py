@@ -159,7 +159,7 @@ class PollRunner:
                 if "webhook" not in event:
                     self._waiting.discard(event.get("instanceId"))  # type: ignore[arg-type]
             if self.on_start:
-                self.on_start()
+                self.on_start(event)
             try:
                 result = handler(event, LambdaContext(function_name="srevents-PollFunction", timeout_seconds=300))
                 with self._lock:
@@ -250,10 +250,12 @@ class SchedulerLoop:
     tick: float = 0.5
     firings: dict[str, _Firing] = field(default_factory=dict)
     fired: int = 0
+    on_fire: Any = None  # called with (input, the monotonic time the firing was due) as it is handed over
 
     def __post_init__(self) -> None:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="scheduler", daemon=True)
+        self._modified: dict[str, Any] = {}  # each firing's schedule's LastModificationDate when it was read
 
     def start(self) -> None:
         self._thread.start()
@@ -273,6 +275,10 @@ class SchedulerLoop:
                 if summary.get("State") != "ENABLED":
                     self.firings.pop(name, None)
                     continue
+                modified = summary.get("LastModificationDate")
+                if name in self.firings and modified is not None and self._modified.get(name) == modified:
+                    continue  # unchanged since it was read: no GetSchedule (a thousand schedules, every second)
+                self._modified[name] = modified
                 detail = self.scheduler.get_schedule(Name=name, GroupName=self.group)
                 expression = detail["ScheduleExpression"]
                 interval = rate_seconds(expression) / self.time_scale
@@ -284,6 +290,8 @@ class SchedulerLoop:
                     )
         for name in set(self.firings) - seen:
             del self.firings[name]
+        for name in set(self._modified) - set(self.firings):
+            del self._modified[name]
 
     def _run(self) -> None:
         last_refresh = 0.0
@@ -297,8 +305,10 @@ class SchedulerLoop:
                 last_refresh = now
             for firing in self.firings.values():
                 if now >= firing.next_at:
-                    firing.next_at = now + firing.interval
+                    due, firing.next_at = firing.next_at, now + firing.interval
                     self.fired += 1
+                    if self.on_fire:
+                        self.on_fire(firing.input, due)
                     self.runner.submit(dict(firing.input))
             self._stop.wait(self.tick)
 

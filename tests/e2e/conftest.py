@@ -75,6 +75,8 @@ def start_stack(*flags: str, timeout: float = 60) -> RunningStack:
         "--api-port", str(api_port),
         "--organization-secret", ORG_SECRET,
         "--user-secret", USER_SECRET,
+        # The tests call the API faster than a tenant would; the share itself is tested in integration.
+        "--api-requests-per-second", "1000",
         *flags,
     ]  # fmt: skip
     env = {**os.environ, "PYTHONPATH": f"{REPO / 'layers' / 'common'}{os.pathsep}{REPO}", "PYTHONUNBUFFERED": "1"}

@@ -547,6 +547,8 @@ def test_the_instance_list_pages_with_load_more(tab: Page, stack: RunningStack) 
         total = instance_count(stack)
         page = tab.page
         tab.sign_in()
+        # (Straight after the sign-in the list request runs beside the console's module downloads, served by
+        # the other API container: it once read their event and lost its pageSize. api/resolver.py.)
         rows = page.locator("tr[data-instance]")
 
         # Then the first page shows 50 and offers more; loading the rest shows every instance once

@@ -149,6 +149,9 @@ def test_failure_on_page_two_keeps_watermark_and_retry_emits_each_change_once(ha
             calls = 0
             iter_pages = SmartRecruitersClient.iter_pages  # the poller pages through iter_pages → get_page
 
+            def listing(self, path):
+                return client.listing(path)
+
             def get_page(self, *args, **kwargs):
                 FailSecondPage.calls += 1
                 if FailSecondPage.calls == 2:
@@ -373,6 +376,9 @@ def test_unreadable_dates_are_skipped_and_counted(harness: PollHarness) -> None:
         def __init__(self, client):
             self.client = client
 
+        def listing(self, path):
+            return self.client.listing(path)
+
         def get_page(self, *args, **kwargs):
             page = self.client.get_page(*args, **kwargs)
             for record in page.records:
@@ -488,6 +494,9 @@ def test_page_size_is_the_limit_of_every_page(harness: PollHarness) -> None:
 
         def __init__(self, client: SmartRecruitersClient) -> None:
             self.client = client
+
+        def listing(self, path):
+            return self.client.listing(path)
 
         def get_page(self, path, params, page_id=None, limit=100, **kwargs):
             limits.append(limit)

@@ -14,7 +14,14 @@ from devstack.seed import SEED_BODY
 from srevents.adapters.aws import reset_clients, session
 from tests.support.api_client import ApiClient, Credentials
 
-LOCAL_PARAMETERS = {"AllowPrivateCallbacks": "false", "AllowHttpCallbacks": "false"}
+# Each organization's share of the API is far above what a test sends: the suites call the API faster than
+# any tenant would, and the limit itself has its own tests (tests/integration/test_request_limit.py).
+LOCAL_PARAMETERS = {
+    "AllowPrivateCallbacks": "false",
+    "AllowHttpCallbacks": "false",
+    "ApiRequestsPerSecond": "10000",
+    "ApiBurst": "10000",
+}
 # By default moto gives boto3 a new default session at every mock, so the tests' own `boto3.client(...)`
 # calls would load botocore's models again in every test. Keeping the one session is safe here: it is made
 # after moto is imported (tests/conftest.py loads this module first), so every mock intercepts it.

@@ -39,3 +39,18 @@ def test_document_is_openapi_3_with_security_and_error_shapes() -> None:
         for method, operation in operations.items():
             assert operation["responses"], (method, path)
             assert operation.get("summary"), (method, path)
+
+
+def test_every_authenticated_operation_documents_429_with_retry_after() -> None:
+    # Given
+    document = openapi_document()
+
+    # Then every operation that takes credentials can answer 429, and the answer names its header
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            if operation.get("security"):
+                assert operation["responses"]["429"] == {"$ref": "#/components/responses/TooManyRequests"}, (
+                    method,
+                    path,
+                )
+    assert "Retry-After" in document["components"]["responses"]["TooManyRequests"]["headers"]

@@ -4,6 +4,7 @@ records at a time, with the same paging and early-stop rules as when every page 
 from __future__ import annotations
 
 import weakref
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -42,6 +43,9 @@ class FakeClient:
         self._served: list[weakref.ref[Records]] = []
 
     iter_pages = SmartRecruitersClient.iter_pages  # the real paging (and its looping-cursor guard)
+
+    def listing(self, path: str) -> AbstractContextManager[None]:
+        return nullcontext()  # no limits shared across containers here
 
     def get_page(
         self, path: str, params: dict[str, str], page_id: str | None = None, limit: int = 100, **_: Any

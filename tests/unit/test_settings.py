@@ -35,6 +35,10 @@ def test_unset_or_empty_variables_keep_the_defaults() -> None:
         ("DELIVERY_WORKERS", "ten", "DELIVERY_WORKERS must be a whole number"),
         ("DELIVERY_WORKERS", "0", "DELIVERY_WORKERS must be at least 1"),
         ("CALLBACK_TOTAL_TIMEOUT", "soon", "CALLBACK_TOTAL_TIMEOUT must be a number"),
+        ("API_BURST", "0", "API_BURST at least 1"),
+        ("API_REQUESTS_PER_SECOND", "0", "API_REQUESTS_PER_SECOND must be positive"),
+        ("SMARTRECRUITERS_TOKEN_BATCH", "10", "SMARTRECRUITERS_TOKEN_BATCH from 1 to 9"),
+        ("SMARTRECRUITERS_REQUESTS_PER_SECOND", "-1", "SMARTRECRUITERS_REQUESTS_PER_SECOND must be positive"),
         ("RETRY_SCHEDULE", "weekly", "RETRY_SCHEDULE must be day or platform"),
     ],
 )

@@ -40,6 +40,16 @@ class PayloadTooLarge(DomainError):
     status = 413
 
 
+class TooManyRequests(DomainError):
+    """Over a rate limit; `retry_after` is whole seconds until a retry can succeed (the `Retry-After` header)."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class UpstreamUnavailable(DomainError):
     """SmartRecruiters did not answer (or failed) a call the request depends on; nothing was changed."""
 

@@ -49,6 +49,16 @@ class Settings:
     schedule_flexible_window_minutes: int = 0
     # Instances (message groups) of one SQS batch delivered at once; a FIFO batch holds at most 10.
     delivery_workers: int = 10
+    # Shared rate limits (docs/DESIGN.md §14): the table, each organization's API share, SmartRecruiters' per-key
+    # rate across containers and how many of its tokens a container takes at once.
+    rate_limits_table: str = ""
+    api_requests_per_second: float = 10.0
+    api_burst: int = 20
+    smartrecruiters_requests_per_second: float = 10.0
+    smartrecruiters_token_batch: int = 5
+    # false: each container keeps SmartRecruiters' limits on its own (saves the table's calls where no two
+    # instances share a key)
+    smartrecruiters_shared_limit: bool = True
     # The delivery retry schedule: `day` (ten retries over ~28 h) or `platform` (nine, 4^n s, ~97 h).
     retry_schedule: str = "day"
     # Local stack and tests only: divides delivery retry delays so a day of retries takes seconds.
@@ -64,6 +74,12 @@ class Settings:
             raise SettingsError(f"DELIVERY_WORKERS must be at least 1, got {self.delivery_workers}")
         if not 0 <= self.schedule_flexible_window_minutes <= 1440:
             raise SettingsError("SCHEDULE_FLEXIBLE_WINDOW_MINUTES must be from 0 to 1440")
+        if self.api_requests_per_second <= 0 or self.api_burst < 1:
+            raise SettingsError("API_REQUESTS_PER_SECOND must be positive and API_BURST at least 1")
+        if self.smartrecruiters_requests_per_second <= 0 or not 1 <= self.smartrecruiters_token_batch <= 9:
+            raise SettingsError(
+                "SMARTRECRUITERS_REQUESTS_PER_SECOND must be positive and SMARTRECRUITERS_TOKEN_BATCH from 1 to 9"
+            )
         if self.retry_schedule not in ("day", "platform"):
             raise SettingsError(f"RETRY_SCHEDULE must be day or platform, got {self.retry_schedule[:20]!r}")
         if self.callback_total_timeout <= 0 or self.retry_delay_scale <= 0:

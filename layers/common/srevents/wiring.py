@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from srevents.services.instances_service import InstancesService
     from srevents.services.poll_service import PollService
     from srevents.services.poller_control import PollerControl
+    from srevents.services.request_limit import OrganizationRequestLimit
     from srevents.services.webhook_inbound import WebhookInbound
     from srevents.services.webhook_subscriptions import SubscriptionManager
     from srevents.services.webhook_worker import WebhookWorker
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 # retry route posts to the callback directly (services/callback_attempts.py).
 API_SETTINGS = (
     "instances_table",
+    "rate_limits_table",
     "poller_state_table",
     "notifications_table",
     "kms_key_id",
@@ -195,6 +197,19 @@ def events_service(settings: Settings, clock: Clock | None = None) -> EventsServ
     )
 
 
+def request_limit(settings: Settings, clock: Clock | None = None) -> OrganizationRequestLimit:
+    """Each organization's share of the API: its bucket in the rate-limits table."""
+    from srevents.adapters.rate_limits_store import RateLimitsStore
+    from srevents.domain.token_bucket import BucketPolicy
+    from srevents.services.request_limit import OrganizationRequestLimit
+
+    return OrganizationRequestLimit(
+        RateLimitsStore(client("dynamodb"), settings.rate_limits_table),
+        BucketPolicy(settings.api_requests_per_second, settings.api_burst),
+        clock or SystemClock(),
+    )
+
+
 def api_services(settings: Settings, clock: Clock | None = None) -> ApiServices:
     from srevents.api.app import ApiServices
 
@@ -204,23 +219,46 @@ def api_services(settings: Settings, clock: Clock | None = None) -> ApiServices:
         events=events_service(settings, clock),
         webhooks=webhook_inbound(settings, clock),
         max_request_bytes=settings.max_request_bytes,
+        request_limit=request_limit(settings, clock),
         public_api_url=settings.public_api_url,
     )
 
 
-POLL_SETTINGS = ("instances_table", "poller_state_table", "kms_key_id", "notification_queue_url")
+POLL_SETTINGS = ("instances_table", "poller_state_table", "kms_key_id", "notification_queue_url", "rate_limits_table")
 
 
 def smartrecruiters_clients(settings: Settings, clock: Clock | None = None) -> Callable[[str], SmartRecruitersClient]:
-    """One client per API key per container: keep-alive connections and a shared rate limiter."""
+    """One client per API key per container: keep-alive connections, the container's rate limiter, and the
+    key's limits shared with every other container (in the rate-limits table, by the key's hash)."""
+    from srevents.adapters.rate_limits_store import RateLimitsStore
+    from srevents.adapters.shared_key_limit import SharedKeyLimit
     from srevents.adapters.smartrecruiters import SmartRecruitersClient
 
     clients: dict[str, SmartRecruitersClient] = {}
+    store = RateLimitsStore(client("dynamodb"), settings.rate_limits_table)
+    clock = clock or SystemClock()
 
     def for_key(api_key: str) -> SmartRecruitersClient:
         digest = hashlib.sha256(api_key.encode()).hexdigest()
         if digest not in clients:
-            clients[digest] = SmartRecruitersClient(api_key, settings.smartrecruiters_base_url, clock=clock)
+            shared = (
+                SharedKeyLimit(
+                    store,
+                    digest,
+                    clock,
+                    rate=settings.smartrecruiters_requests_per_second,
+                    batch=settings.smartrecruiters_token_batch,
+                )
+                if settings.smartrecruiters_shared_limit
+                else None
+            )
+            clients[digest] = SmartRecruitersClient(
+                api_key,
+                settings.smartrecruiters_base_url,
+                clock=clock,
+                requests_per_second=settings.smartrecruiters_requests_per_second,
+                shared=shared,  # the first gate is the process's own, shared by its polls and webhook callbacks
+            )
         return clients[digest]
 
     return for_key

@@ -8,7 +8,8 @@ What it takes care of, so callers only see pages of records or one typed error:
 - SmartRecruiters' per-key limits, on our side of the wire: at most `requests_per_second`
   requests per key from this process, and one `GET /candidates` in flight per key. The state is
   shared by every client in the process that uses the same key, so two polls of instances that
-  share a key do not push each other into 429s.
+  share a key do not push each other into 429s. That is the first gate; the second (`shared`,
+  adapters/shared_key_limit.py) keeps the same limits across containers.
 
 Time is read and slept through an injected `Clock`, so tests observe every backoff and
 throttle delay without waiting for it.
@@ -29,6 +30,7 @@ from typing import Any
 import requests
 
 from srevents import __version__
+from srevents.adapters.shared_key_limit import Listing, SharedKeyLimit, SharedLimitTimeout
 from srevents.clock import Clock, SystemClock
 from srevents.domain.records import loads_deep_page
 from srevents.domain.redaction import redact
@@ -114,22 +116,27 @@ class _KeyGate:
         return self.candidates_lock if path == CANDIDATES_PATH else nullcontext()
 
 
-_GATES: dict[str, _KeyGate] = {}
-_GATES_LOCK = threading.Lock()
+class KeyGates:
+    """The gates of one container (in production: of the process), found by the key's SHA-256 so the key
+    itself is never held here."""
+
+    def __init__(self) -> None:
+        self._gates: dict[str, _KeyGate] = {}
+        self._lock = threading.Lock()
+
+    def for_key(self, api_key: str, requests_per_second: float) -> _KeyGate:
+        """The key's gate; clients that ask for different rates share the slowest one."""
+        digest = hashlib.sha256(api_key.encode()).hexdigest()
+        with self._lock:
+            gate = self._gates.get(digest)
+            if gate is None:
+                gate = self._gates[digest] = _KeyGate(_TokenBucket(requests_per_second))
+            gate.bucket.rate = min(gate.bucket.rate, requests_per_second)
+            return gate
 
 
-def _gate_for(api_key: str, requests_per_second: float) -> _KeyGate:
-    """The process-wide gate of a key, found by the key's SHA-256 so the key itself is never held here.
-
-    Clients that ask for different rates share the slowest one.
-    """
-    digest = hashlib.sha256(api_key.encode()).hexdigest()
-    with _GATES_LOCK:
-        gate = _GATES.get(digest)
-        if gate is None:
-            gate = _GATES[digest] = _KeyGate(_TokenBucket(requests_per_second))
-        gate.bucket.rate = min(gate.bucket.rate, requests_per_second)
-        return gate
+_PROCESS_GATES = KeyGates()
+_GATES = _PROCESS_GATES._gates
 
 
 class SmartRecruitersClient:
@@ -145,6 +152,8 @@ class SmartRecruitersClient:
         read_timeout: float = 30,
         rng: random.Random | None = None,
         requests_per_second: float = 10,
+        shared: SharedKeyLimit | None = None,
+        gates: KeyGates | None = None,
     ) -> None:
         if not api_key:
             raise ValueError("api_key is required")
@@ -157,7 +166,8 @@ class SmartRecruitersClient:
         self._max_attempts = max_attempts
         self._timeout = (connect_timeout, read_timeout)
         self._rng = rng or random.Random()
-        self._gate = _gate_for(api_key, requests_per_second)
+        self._gate = (gates or _PROCESS_GATES).for_key(api_key, requests_per_second)
+        self._shared = shared
         self._stats_lock = threading.Lock()
         self.requests_made = 0
         self.retries = 0
@@ -173,12 +183,14 @@ class SmartRecruitersClient:
         limit: int = 100,
         *,
         time_left: Callable[[], float] | None = None,
+        listing: Listing | None = None,
     ) -> Page:
-        """One page of a list endpoint (`/candidates`, `/jobs`, `/users`)."""
+        """One page of a list endpoint (`/candidates`, `/jobs`, `/users`); `listing` is the run of pages it
+        belongs to, when there is one (its tokens, its `GET /candidates` lease)."""
         query = {**params, "limit": str(limit)}
         if page_id is not None:
             query["pageId"] = page_id
-        body = self._get_json(path, query, time_left)
+        body = self._get_json(path, query, time_left, listing)
         content = body.get("content") if isinstance(body, dict) else None
         if not isinstance(content, list):
             raise SmartRecruitersError(200, f"SmartRecruiters GET {path} returned no 'content' list")
@@ -215,21 +227,32 @@ class SmartRecruitersClient:
         """
         page_id = start_page_id
         seen = {page_id} if page_id is not None else set()
-        while True:
-            page = self.get_page(path, params, page_id, limit, time_left=time_left)
-            yield page
-            if page.next_page_id is None:
-                return
-            if page.next_page_id in seen:
-                raise SmartRecruitersError(
-                    200,
-                    f"SmartRecruiters GET {path} returned a nextPageId it had already returned (a looping page "
-                    f"cursor) after {len(seen) + 1} page(s): stopped",
-                )
-            seen.add(page.next_page_id)
-            page_id = page.next_page_id
+        with self.listing(path) as listing:
+            while True:
+                page = self.get_page(path, params, page_id, limit, time_left=time_left, listing=listing)
+                yield page
+                if page.next_page_id is None:
+                    return
+                if page.next_page_id in seen:
+                    raise SmartRecruitersError(
+                        200,
+                        f"SmartRecruiters GET {path} returned a nextPageId it had already returned (a looping "
+                        f"page cursor) after {len(seen) + 1} page(s): stopped",
+                    )
+                seen.add(page.next_page_id)
+                page_id = page.next_page_id
 
-    def _get_json(self, path: str, query: dict[str, str], time_left: Callable[[], float] | None = None) -> Any:
+    def listing(self, path: str) -> AbstractContextManager[Listing | None]:
+        """A run of pages of one query, for the limits shared across containers (None: the client has none)."""
+        return self._shared.listing(path) if self._shared else nullcontext()
+
+    def _get_json(
+        self,
+        path: str,
+        query: dict[str, str],
+        time_left: Callable[[], float] | None = None,
+        listing: Listing | None = None,
+    ) -> Any:
         """The answer's JSON, retrying 429, 5xx and transient failures; `time_left()` (seconds) bounds the
         retries: a retry whose wait and request would not fit raises `SmartRecruitersOutOfTime` instead."""
         if not path.startswith("/") or "://" in path:
@@ -238,6 +261,7 @@ class SmartRecruitersClient:
         headers = {"X-SmartToken": self._api_key, "Accept": "application/json", "User-Agent": USER_AGENT}
         for attempt in range(1, self._max_attempts + 1):
             self._gate.bucket.acquire(self._clock)
+            self._acquire_shared(path, time_left, listing)
             with self._stats_lock:
                 self.requests_made += 1
             try:
@@ -286,6 +310,16 @@ class SmartRecruitersClient:
                 self.retries += 1
             self._clock.sleep(delay)
         raise AssertionError("unreachable")  # the loop either returns or raises
+
+    def _acquire_shared(self, path: str, time_left: Callable[[], float] | None, listing: Listing | None) -> None:
+        """The second gate: this key's token (and lease) across containers, when the client has one."""
+        try:
+            if listing is not None:
+                listing.acquire(time_left)
+            elif self._shared is not None:
+                self._shared.acquire(time_left)
+        except SharedLimitTimeout as exc:
+            raise SmartRecruitersOutOfTime(None, f"SmartRecruiters GET {path}: {exc}") from None
 
     def _parse_json(self, path: str, response: requests.Response) -> Any:
         try:

@@ -18,6 +18,7 @@ from srevents.errors import NotFound
 from srevents.services.events_service import EventsService
 from srevents.services.instances_service import Caller, InstancesService
 from srevents.services.poller_control import PollerControl
+from srevents.services.request_limit import OrganizationRequestLimit
 from srevents.services.webhook_inbound import WebhookInbound
 
 PLATFORM_PREFIX = "/elements/api-v2"
@@ -33,6 +34,7 @@ class ApiServices:
     events: EventsService
     webhooks: WebhookInbound | None = None
     max_request_bytes: int = 64 * 1024
+    request_limit: OrganizationRequestLimit | None = None  # None: no per-organization limit (the stage's only)
     public_api_url: str = ""  # empty: the URL each request came in on
 
 
@@ -47,11 +49,15 @@ def create_app(services: ApiServices) -> APIGatewayRestResolver:
         return route
 
     def authenticate(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response:
-        """Every route is protected unless marked `open_to_all`: a new route cannot forget authentication."""
+        """Every route is protected unless marked `open_to_all`: a new route cannot forget authentication.
+        Once the organization is known, its request rate is checked (429 before the route runs: no change)."""
         route = app.context.get("_route")  # the matched route, which Powertools puts in the context
         if route is None or route.func not in public:
             authorization = app.current_event.headers.get("Authorization")
-            app.append_context(caller=services.instances.authenticate(authorization))
+            caller = services.instances.authenticate(authorization)
+            if services.request_limit is not None:
+                services.request_limit.admit(caller.principal.organization_id)
+            app.append_context(caller=caller)
         return next_middleware(app)
 
     app.use(middlewares=[authenticate])

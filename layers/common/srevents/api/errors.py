@@ -7,7 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
-from srevents.errors import DomainError, ValidationError
+from srevents.errors import DomainError, TooManyRequests, ValidationError
 from srevents.observability import logger
 
 
@@ -34,6 +34,8 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
         if isinstance(error, ValidationError):
             body["field"] = error.field
         headers = {"WWW-Authenticate": 'User realm="srevents"'} if error.status == 401 else None
+        if isinstance(error, TooManyRequests):
+            headers = {"Retry-After": str(error.retry_after)}
         return json_response(error.status, body, headers)
 
     @app.exception_handler(json.JSONDecodeError)

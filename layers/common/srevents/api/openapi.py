@@ -27,7 +27,13 @@ def _errors(*codes: str) -> dict[str, Any]:
 
 
 def _op(summary: str, responses: dict[str, Any], **extra: Any) -> dict[str, Any]:
-    return {"summary": summary, "security": [{"ElementsAuthorization": []}], "responses": responses, **extra}
+    """An authenticated operation: every one may also answer 429 (its organization's request rate)."""
+    return {
+        "summary": summary,
+        "security": [{"ElementsAuthorization": []}],
+        "responses": {**responses, "429": {"$ref": "#/components/responses/TooManyRequests"}},
+        **extra,
+    }
 
 
 def _paged_responses(description: str, item: dict[str, Any]) -> dict[str, Any]:
@@ -464,7 +470,20 @@ def openapi_document() -> dict[str, Any]:
                 "Error": {
                     "description": "An error, with a message naming what is wrong",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-                }
+                },
+                "TooManyRequests": {
+                    "description": (
+                        "The organization is over its share of the API (a token bucket per organization); "
+                        "nothing was changed. Retry after the number of seconds in `Retry-After`."
+                    ),
+                    "headers": {
+                        "Retry-After": {
+                            "description": "Whole seconds until a retry can succeed",
+                            "schema": {"type": "integer", "minimum": 1},
+                        }
+                    },
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+                },
             },
             "securitySchemes": {
                 "ElementsAuthorization": {

@@ -34,7 +34,7 @@ export async function viewSignIn() {
     const button = $("button[type=submit]", form);
     button.disabled = true;
     try {
-      await api("GET", "instances", undefined, { creds: { organization, user }, signingIn: true });
+      await api("GET", "instances?pageSize=1", undefined, { creds: { organization, user }, signingIn: true });
       keepCredentials({ organization, user });
       const wanted = takeWantedRoute();
       location.hash = wanted && wanted !== "#/signin" ? wanted : "#/instances";
