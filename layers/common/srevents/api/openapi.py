@@ -334,7 +334,8 @@ SCHEMAS: dict[str, Any] = {
                     "description": (
                         "one resource's poll state; with webhooks also webhookEvents, caughtByReconciliation "
                         "(changes a poll found that no callback had brought), callbacks, duplicateCallbacks, "
-                        "deferredToPoll, lastCallback, webhookFailures, lastWebhookError"
+                        "deferredToPoll, pendingDeletions (deletions announced, not sent yet), deletionsDropped, "
+                        "lastCallback, webhookFailures, lastWebhookError"
                     ),
                 },
             },

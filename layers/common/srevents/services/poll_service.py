@@ -38,7 +38,7 @@ from srevents.domain.poller_config import ResourceConfig, resource_configs
 from srevents.domain.poller_state import Cursor, PendingNotification, ResourceState
 from srevents.domain.redaction import redact_and_cut
 from srevents.domain.watermark import after_poll, lower_bound, read_from
-from srevents.domain.webhooks import announced_once
+from srevents.domain.webhooks import events_to_send, sent_markers, unsent_deletions
 from srevents.observability import logger
 
 PageSource = Callable[[str], Any]  # api key → SmartRecruiters client
@@ -188,8 +188,8 @@ class PollService:
                 # The first poll never emits a version from before the instance existed, whatever the filter.
                 filter_lower=config.filter_by_updated_date or state.watermark is None,
             )
-            if instance.is_webhook:  # a webhook may have announced an object's creation already
-                changes.events = announced_once(changes.events, state.remembered)
+            if instance.is_webhook:  # deletions callbacks left, and what may follow what webhooks sent
+                changes.events = events_to_send(changes.events, config.name, state)
             planned, fresh = self._plan(instance, config.name, state.pending, changes.events, started)
             if fresh:
                 pending = state.pending + tuple(PendingNotification(n.id, tuple(n.versions)) for n in fresh)
@@ -217,15 +217,18 @@ class PollService:
                 raise
             return ResourceOutcome(config.name, "error", error=reason)
 
-        emitted = {e.version: e.updated_ms for n in to_send for e in n.events}
+        sent = [e for n in to_send for e in n.events]
+        emitted = {e.version: e.updated_ms for e in sent}
+        markers = sent_markers(sent, state.remembered) if instance.is_webhook else {}
         complete = next_page is None
         cursor = None if next_page is None else Cursor(next_page, run_start)
         new_watermark = after_poll(state.watermark, run_start, complete=complete)
         keep_after = lower if new_watermark is None else lower_bound(new_watermark, config.poll_delay_seconds)
         committed = state.with_changes(
             watermark=new_watermark,
-            remembered=state.remember(emitted, keep_after=keep_after),
+            remembered=state.remember({**markers, **emitted}, keep_after=keep_after),
             pending=(),
+            pending_deletions=unsent_deletions(config.name, state, emitted),
             cursor=cursor,
             last_run_started=iso_millis(started),
             last_run_finished=iso_millis(self._clock.now()),
