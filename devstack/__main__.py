@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 import logging
 import os
 import signal
@@ -140,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
             PollRunner,
             SchedulerLoop,
             _serve,
+            failure_destination_record,
             load_handlers,
         )
 
@@ -230,12 +232,21 @@ def main(argv: list[str] | None = None) -> int:
 
         # --- the pipeline ---------------------------------------------------------------------
         from devstack.lambda_runtime import load_handler_module
+        from devstack.sqs_pump import GroupsInFlight, SqsPump
+
+        sqs = session.client("sqs")
+        retry_queue = resources.refs["WebhookRetryQueue"]
+
+        def to_retry_queue(event: dict[str, Any]) -> None:  # the poll function's `OnFailure` destination
+            record = failure_destination_record(event, "arn:aws:lambda:us-east-1:000000000000:function:srevents-poll")
+            sqs.send_message(QueueUrl=retry_queue, MessageBody=json.dumps(record))
 
         runner = PollRunner(
             [handlers["poll"].lambda_handler]
             + [load_handler_module("poll").lambda_handler for _ in range(args.polls_at_once - 1)],
             on_start=tally.poll_started,
             on_result=tally.poll_finished,
+            on_failure=to_retry_queue,
         )
         runner_box["runner"] = runner
         runner.start()
@@ -246,10 +257,23 @@ def main(argv: list[str] | None = None) -> int:
         scheduler.start()
         cleanups.append(scheduler.stop)
 
-        from devstack.sqs_pump import GroupsInFlight, SqsPump
+        # The webhook retry queue's event source: the poll function again, one batch at a time.
+        retries = DeliveryPump(
+            [
+                SqsPump(
+                    sqs,
+                    retry_queue,
+                    resources.attrs[("WebhookRetryQueue", "Arn")],
+                    handlers["poll"].lambda_handler,
+                    function_name="srevents-PollFunction",
+                    timeout_seconds=300,
+                )
+            ]
+        )
+        retries.start()
+        cleanups.append(retries.stop)
 
         in_flight = GroupsInFlight()
-        sqs = session.client("sqs")
         delivery = DeliveryPump(
             [
                 SqsPump(

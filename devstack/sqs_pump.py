@@ -81,7 +81,9 @@ class SqsPump:
         wait_seconds: int = 0,
         in_flight: GroupsInFlight | None = None,
         timeout_seconds: float = 60,
+        function_name: str = "srevents-DeliverFunction",
     ) -> None:
+        self._function = function_name
         self._sqs = sqs
         self._url = queue_url
         self._arn = queue_arn
@@ -115,7 +117,7 @@ class SqsPump:
 
     def _invoke(self, messages: list[dict[str, Any]]) -> int:
         self.invocations += 1
-        context = LambdaContext(function_name="srevents-DeliverFunction", timeout_seconds=self._timeout)
+        context = LambdaContext(function_name=self._function, timeout_seconds=self._timeout)
         result = self._handler(sqs_event(messages, self._arn), context)
         failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
         done = [m for m in messages if m["MessageId"] not in failed]

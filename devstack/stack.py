@@ -23,6 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+from devstack import powertools_threads
 from devstack.apigw_events import proxy_event
 from devstack.lambda_runtime import LambdaContext, load_handler_module
 
@@ -50,6 +51,7 @@ class ApiGatewayShim:
     """
 
     def __init__(self, handler: Any, port: int, host: str = "127.0.0.1") -> None:
+        powertools_threads.install()  # containers are threads here: each must see its own request
         self._free: queue.Queue[Any] = queue.Queue()
         if handler is not None:
             self._free.put(handler)
@@ -112,9 +114,12 @@ class PollRunner:
     instance at once are kept apart by the poller's own lease, as in AWS.
     """
 
-    def __init__(self, handlers: list[Any], on_result: Any = None, on_start: Any = None) -> None:
+    def __init__(
+        self, handlers: list[Any], on_result: Any = None, on_start: Any = None, on_failure: Any = None
+    ) -> None:
         self.on_start = on_start
         self.on_result = on_result
+        self.on_failure = on_failure  # the `OnFailure` destination: gets an event whose retries are exhausted
         self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self._waiting: set[int] = set()
         self._lock = threading.Lock()
@@ -170,15 +175,35 @@ class PollRunner:
     def _retry_later(self, event: dict[str, Any]) -> None:
         """Lambda retries a failed asynchronous invocation twice (after about 1 and 2 minutes; here 1 and 2 s).
         Only callbacks are retried: a failed scheduled poll waits for its next firing, as Scheduler's own
-        retries are not simulated either."""
+        retries are not simulated either. After the last, the event goes to `on_failure`."""
         if "webhook" not in event:
             return
         attempt = int(event.get("_retry", 0)) + 1
         if attempt > ASYNC_RETRIES:
+            if self.on_failure:
+                self.on_failure({k: v for k, v in event.items() if k != "_retry"})
             return
         timer = threading.Timer(float(attempt), self._queue.put, args=({**event, "_retry": attempt},))
         timer.daemon = True
         timer.start()
+
+
+def failure_destination_record(event: dict[str, Any], function_arn: str) -> dict[str, Any]:
+    """What Lambda sends an `OnFailure` destination for an asynchronous invocation whose retries were
+    exhausted (the original event is `requestPayload`)."""
+    return {
+        "version": "1.0",
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+        "requestContext": {
+            "requestId": os.urandom(16).hex(),
+            "functionArn": f"{function_arn}:$LATEST",
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": ASYNC_RETRIES + 1,
+        },
+        "requestPayload": event,
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+        "responsePayload": {"errorMessage": "the invocation failed", "errorType": "Exception"},
+    }
 
 
 class LambdaInvokeShim:

@@ -1,5 +1,7 @@
 """EventBridge Scheduler (or poll-now) → poll one instance; an asynchronous invoke carrying `webhook` (the API's
-inbound route) → that SmartRecruiters callback's notification. Wiring only: the logic is srevents.services."""
+inbound route) → that SmartRecruiters callback's notification; a batch of the webhook retry queue (invocations
+whose retries were exhausted: the `OnFailure` destination) → those callbacks again. Wiring only: the logic is
+srevents.services."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from srevents.observability import logger, metrics, trace_calls, tracer
 from srevents.services.poll_service import PollService
+from srevents.services.webhook_retries import retry_failed_callbacks
 from srevents.services.webhook_worker import Callback, WebhookWorker
 from srevents.settings import Settings
 from srevents.wiring import POLL_SETTINGS, poll_service, webhook_worker
@@ -40,6 +43,9 @@ def _instance_id(event: dict[str, Any]) -> int:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    if isinstance(event, dict) and "Records" in event:
+        failed = retry_failed_callbacks(event["Records"], _worker().handle)
+        return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
     instance_id = _instance_id(event)
     logger.append_keys(instance_id=instance_id)
     if "webhook" in event:

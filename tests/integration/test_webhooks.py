@@ -179,6 +179,43 @@ def test_forged_callbacks_are_refused_without_touching_state(webhooks: WebhookHa
     assert snapshot(webhooks.poll.resources) == before
 
 
+def test_callbacks_refused_on_their_headers_alone_read_nothing(
+    webhooks: WebhookHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from srevents.adapters.instances_store import InstancesStore
+    from srevents.adapters.secrets import SecretBox
+
+    instance_id = webhooks.create_instance()
+    body = b'{"id":"c-1"}'
+    # Given every instance read and key opening counted
+    reads: list[str] = []
+    real_get, real_open = InstancesStore.get, SecretBox.open
+
+    def get(self: Any, *args: Any) -> Any:
+        reads.append("instance")
+        return real_get(self, *args)
+
+    def open_(self: Any, *args: Any) -> Any:
+        reads.append("keys")
+        return real_open(self, *args)
+
+    monkeypatch.setattr(InstancesStore, "get", get)
+    monkeypatch.setattr(SecretBox, "open", open_)
+
+    # When callbacks come without a timestamp, stale, or with a malformed signature
+    unsigned = {"content-type": "application/json"}
+    stale = _signed(webhooks, "any", body, skew=-301)
+    malformed = {**_signed(webhooks, "any", body), "smartrecruiters-signature": "v1=zz"}
+    answers = [_post(webhooks, instance_id, headers, body) for headers in (unsigned, stale, malformed)]
+
+    # Then they are refused before the instance is read or its keys opened
+    assert [a.status_code for a in answers] == [401] * 3
+    assert reads == []
+    # while a well-formed one (here with a wrong key) is checked against the keys
+    assert _post(webhooks, instance_id, _signed(webhooks, "not-the-key", body), body).status_code == 401
+    assert reads == ["instance", "keys"]
+
+
 def test_a_correctly_signed_but_stale_callback_is_refused(webhooks: WebhookHarness) -> None:
     # Given the subscription's real key (read the way the inbound route reads it)
     from srevents.services.webhook_subscriptions import open_keys

@@ -48,6 +48,7 @@ class WebhookHarness:
     shim: ApiGatewayShim
     trigger: QueuedTrigger
     worker: WebhookWorker
+    resolve: Any  # the API's resolver, as the API function calls it: (event, Lambda context) → response
 
     @property
     def store(self) -> Any:
@@ -113,7 +114,7 @@ def build_webhook_harness(
         shim = ApiGatewayShim(app.resolve, 0)
         _serve(shim.server, "api")
         try:
-            yield WebhookHarness(poll, shim, trigger, webhook_worker(settings, poll.clock))
+            yield WebhookHarness(poll, shim, trigger, webhook_worker(settings, poll.clock), app.resolve)
         finally:
             shim.server.shutdown()
             shim.server.server_close()

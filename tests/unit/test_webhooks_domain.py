@@ -20,16 +20,19 @@ from srevents.domain.instance_config import (
     validate_configuration,
 )
 from srevents.domain.poller_config import resource_configs
-from srevents.domain.poller_state import ResourceState, decode_state, encode_state, present_state
+from srevents.domain.poller_state import PendingDeletion, ResourceState, decode_state, encode_state, present_state
 from srevents.domain.resources import default_resource_config
 from srevents.domain.webhooks import (
-    announced_once,
+    DELETED,
     callback_target,
-    creation_marker,
-    creation_markers,
     event_id_key,
+    events_to_send,
+    in_object_order,
     inbound_url,
+    object_marker,
+    sent_markers,
     subscription_events,
+    unsent_deletions,
 )
 from srevents.errors import ValidationError
 
@@ -122,18 +125,48 @@ def test_versions_and_event_ids_are_8_byte_names_stable_across_paths() -> None:
     assert len(event_id_key("123")) == 8 and event_id_key("123") != event_id_key("124")
 
 
-def _event(kind: str, object_id: str = "c1") -> Event:
-    return Event(kind, object_id, "candidates", T0, b"{}", version_key("candidates", object_id, T0))
+def _event(kind: str, object_id: str = "c1", seconds: int = 0) -> Event:
+    when = T0.replace(second=seconds)
+    return Event(kind, object_id, "candidates", when, b"{}", version_key("candidates", object_id, when))
 
 
 def test_an_objects_creation_is_announced_once() -> None:
     # Given a CREATED already sent for c1 (its marker remembered)
-    remembered = creation_markers([_event(CREATED)])
-    assert remembered == {creation_marker("candidates", "c1"): _event(CREATED).updated_ms}
+    remembered = sent_markers([_event(CREATED)], {})
+    assert remembered == {object_marker("candidates", "c1"): _event(CREATED).updated_ms}
 
     # Then a later CREATED of c1 is an UPDATED; another object's CREATED stays
-    later = announced_once([_event(CREATED), _event(CREATED, "c2"), _event(UPDATED)], remembered)
+    later = in_object_order([_event(CREATED), _event(CREATED, "c2"), _event(UPDATED)], remembered)
     assert [(e.object_id, e.event_type) for e in later] == [("c1", UPDATED), ("c2", CREATED), ("c1", UPDATED)]
+
+
+def test_no_older_version_follows_a_newer_one_nor_anything_a_deletion() -> None:
+    # Given c1's version at :20 sent, and c2's deletion sent
+    remembered = {**sent_markers([_event(UPDATED, "c1", 20)], {}), deletion_version("candidates", "c2"): 1}
+
+    # Then c1 at :10 (a lagging search) is dropped, c1 at :30 goes, and nothing of c2 goes but its deletion
+    kept = in_object_order(
+        [_event(UPDATED, "c1", 10), _event(UPDATED, "c2", 15), _event(UPDATED, "c1", 30)], remembered
+    )
+    assert [(e.object_id, e.updated.second) for e in kept] == [("c1", 30)]
+    # and the marker never goes back
+    assert sent_markers([_event(UPDATED, "c1", 5)], remembered)[object_marker("candidates", "c1")] == (
+        _event(UPDATED, "c1", 20).updated_ms
+    )
+
+
+def test_pending_deletions_join_the_events_in_date_order_until_sent() -> None:
+    # Given c9's deletion pending (at :15), and an update of c1 at :10 and :20
+    gone = PendingDeletion("c9", _event(UPDATED, "c9", 15).updated_ms, b'{"id":"c9"}')
+    state = ResourceState(pending_deletions=(gone,))
+
+    # Then the deletion is sent between them, and once sent it is no longer pending
+    events = events_to_send([_event(UPDATED, "c1", 10), _event(UPDATED, "c1", 20)], "candidates", state)
+    assert [(e.event_type, e.object_id) for e in events] == [(UPDATED, "c1"), (DELETED, "c9"), (UPDATED, "c1")]
+    assert unsent_deletions("candidates", state, [events[1].version]) == ()
+    assert unsent_deletions("candidates", state, [events[0].version]) == (gone,)
+    # and the poller state keeps it across a save
+    assert decode_state(encode_state(state)).pending_deletions == (gone,)
 
 
 def test_a_version_either_path_remembers_is_not_an_event_again() -> None:

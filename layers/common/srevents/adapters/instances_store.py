@@ -48,6 +48,7 @@ def _to_item(instance: Instance) -> dict[str, Any]:
             "redelivery": instance.redelivery.as_item() if instance.redelivery else None,
             "webhook": instance.webhook,
             "webhookSecrets": instance.webhook_secrets,
+            "staleSubscriptions": list(instance.stale_subscriptions) or None,
         }
     )
 
@@ -73,6 +74,7 @@ def _from_item(raw: dict[str, Any]) -> Instance:
         redelivery=Redelivery.from_item(item.get("redelivery")),
         webhook=item.get("webhook"),
         webhook_secrets=item.get("webhookSecrets"),
+        stale_subscriptions=tuple(item.get("staleSubscriptions") or ()),
     )
 
 

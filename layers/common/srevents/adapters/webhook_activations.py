@@ -4,7 +4,8 @@ Activation happens while an instance is being created (or changed), before its i
 new subscription, so the handshake cannot look at the instance. A short-lived item in the instances table,
 `WEBHOOKACTIVATION#<instanceId>`, says "answer the `X-Hook-Secret` handshake for this instance now"; it is
 written just before the activation call and removed right after it (its `expiresAt` bounds it if the API
-function dies in between).
+function dies in between, and the table's TTL on `expiresAt` then deletes it: no other item of the instances
+table carries that attribute).
 """
 
 from __future__ import annotations

@@ -22,6 +22,8 @@ from srevents.services.webhook_inbound import WebhookInbound
 
 PLATFORM_PREFIX = "/elements/api-v2"
 """Every route is also served under the hosted platform's prefix: its users' scripts work unchanged."""
+ANSWER_SECONDS = 2.0
+"""Kept back from the function's remaining time to answer: API Gateway gives up at 29 s, the function at 30."""
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,13 @@ def create_app(services: ApiServices) -> APIGatewayRestResolver:
     def public_url() -> str:
         return services.public_api_url or request.public_base_url(app.current_event)
 
+    def time_left() -> Callable[[], float] | None:
+        """Seconds this request may still spend on SmartRecruiters (None outside Lambda: unbounded)."""
+        remaining = getattr(app.lambda_context, "get_remaining_time_in_millis", None)
+        if remaining is None:
+            return None
+        return lambda: remaining() / 1000 - ANSWER_SECONDS
+
     @app.get("/openapi.json")
     @open_to_all
     def get_openapi() -> Response:
@@ -101,7 +110,7 @@ def create_app(services: ApiServices) -> APIGatewayRestResolver:
 
     @app.post("/instances")
     def create_instance() -> Response:
-        return json_response(200, services.instances.create(caller(), body(), public_url()))
+        return json_response(200, services.instances.create(caller(), body(), public_url(), time_left()))
 
     @app.get("/instances")
     def list_instances() -> Response:
@@ -124,24 +133,28 @@ def create_app(services: ApiServices) -> APIGatewayRestResolver:
     @app.patch("/instances/<instance_id>")
     def patch_instance(instance_id: str) -> Response:
         return json_response(
-            200, services.instances.patch(caller(), request.instance_id(instance_id), body(), public_url())
+            200, services.instances.patch(caller(), request.instance_id(instance_id), body(), public_url(), time_left())
         )
 
     @app.delete("/instances/<instance_id>")
     def delete_instance(instance_id: str) -> Response:
-        services.instances.delete(caller(), request.instance_id(instance_id))
+        services.instances.delete(caller(), request.instance_id(instance_id), time_left())
         return json_response(200, {"id": int(instance_id), "deleted": True})
 
     @app.put("/instances/<instance_id>/enabled")
     def enable_instance(instance_id: str) -> Response:
         return json_response(
-            200, services.instances.set_enabled(caller(), request.instance_id(instance_id), True, public_url())
+            200,
+            services.instances.set_enabled(caller(), request.instance_id(instance_id), True, public_url(), time_left()),
         )
 
     @app.delete("/instances/<instance_id>/enabled")
     def disable_instance(instance_id: str) -> Response:
         return json_response(
-            200, services.instances.set_enabled(caller(), request.instance_id(instance_id), False, public_url())
+            200,
+            services.instances.set_enabled(
+                caller(), request.instance_id(instance_id), False, public_url(), time_left()
+            ),
         )
 
     @app.get("/instances/<instance_id>/poller")

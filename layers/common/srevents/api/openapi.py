@@ -358,7 +358,8 @@ SCHEMAS: dict[str, Any] = {
         "description": (
             "One resource's poller state; the counts are the last run's. With webhooks also webhookEvents, "
             "caughtByReconciliation (changes a poll found that no callback had brought), callbacks, "
-            "duplicateCallbacks, deferredToPoll, lastCallback, webhookFailures, lastWebhookError"
+            "duplicateCallbacks, deferredToPoll, pendingDeletions (deletions announced, not sent yet), "
+            "deletionsDropped, lastCallback, webhookFailures, lastWebhookError"
         ),
         "properties": {
             "resource": {"type": "string"},

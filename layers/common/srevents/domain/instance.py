@@ -43,6 +43,8 @@ class Instance:
     # `activatedDate`), and its secret keys sealed as the other secrets are (adapters/secrets.py).
     webhook: dict[str, Any] | None = None
     webhook_secrets: bytes | None = None
+    # Subscriptions this instance no longer uses whose deletion failed: retried at its next change or DELETE.
+    stale_subscriptions: tuple[str, ...] = ()
 
     @property
     def events_enabled(self) -> bool:

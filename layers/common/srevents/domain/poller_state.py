@@ -11,7 +11,8 @@
   `includeDeleted`, also where it stopped in the audit log, or that the audit log was read whole.
 - real time (an instance with webhooks): what the webhook worker sent (`webhook_events`), what the polls
   found that no webhook had brought (`caught_by_reconciliation`), the callbacks seen and the `event-id`s
-  of the recent ones (`recent_event_ids`, so a repeated callback is dropped), and the worker's failures.
+  of the recent ones (`recent_event_ids`, so a repeated callback is dropped), the deletions announced and
+  not sent yet (`pending_deletions`: polls cannot find deletions), and the worker's failures.
   The worker writes them under the same lease as a poll, so the two never overwrite each other.
 """
 
@@ -34,6 +35,16 @@ _VERSION = struct.Struct(">8sq")
 class PendingNotification:
     id: str
     versions: tuple[bytes, ...]
+
+
+@dataclass(frozen=True)
+class PendingDeletion:
+    """A deletion a callback announced that is not sent yet (polls cannot find deletions): the next lease
+    holder of the instance (a poll, or the worker for another callback) sends it."""
+
+    object_id: str
+    deleted_ms: int
+    raw: bytes  # the callback's body, compact JSON
 
 
 @dataclass(frozen=True)
@@ -74,6 +85,8 @@ class ResourceState:
     last_callback: str | None = None
     last_webhook_error: str | None = None
     recent_event_ids: dict[bytes, int] = field(default_factory=dict)  # event-id key → received ms
+    pending_deletions: tuple[PendingDeletion, ...] = ()
+    deletions_dropped: int = 0  # deletions refused because `pending_deletions` was at its bound
 
     def with_changes(self, **changes: Any) -> ResourceState:
         return replace(self, **changes)
@@ -94,6 +107,18 @@ def _unpack_versions(blob: bytes | None) -> dict[bytes, int]:
         return {}
     raw = zlib.decompress(blob)
     return {v: ms for v, ms in _VERSION.iter_unpack(raw)}
+
+
+def _pack_deletions(deletions: tuple[PendingDeletion, ...]) -> bytes:
+    data = [{"id": d.object_id, "ms": d.deleted_ms, "raw": d.raw.decode("utf-8")} for d in deletions]
+    return zlib.compress(json.dumps(data, separators=(",", ":")).encode())
+
+
+def _unpack_deletions(blob: bytes | None) -> tuple[PendingDeletion, ...]:
+    if not blob:
+        return ()
+    entries = json.loads(zlib.decompress(blob))
+    return tuple(PendingDeletion(e["id"], int(e["ms"]), e["raw"].encode("utf-8")) for e in entries)
 
 
 def _pack_pending(pending: tuple[PendingNotification, ...]) -> bytes:
@@ -128,6 +153,7 @@ _COUNTERS = (
     "duplicate_callbacks",
     "deferred_to_poll",
     "webhook_failures",
+    "deletions_dropped",
 )
 _TEXTS = (
     "last_run_started",
@@ -152,6 +178,8 @@ def encode_state(state: ResourceState) -> dict[str, Any]:
         item["pending"] = _pack_pending(state.pending)
     if state.recent_event_ids:
         item["recentEventIds"] = _pack_versions(state.recent_event_ids)
+    if state.pending_deletions:
+        item["pendingDeletions"] = _pack_deletions(state.pending_deletions)
     if state.cursor is not None:
         cursor: dict[str, Any] = {"runStart": to_millis(state.cursor.run_start)}
         if state.cursor.page_id is not None:
@@ -176,6 +204,7 @@ def decode_state(item: dict[str, Any] | None) -> ResourceState:
         remembered=_unpack_versions(item.get("remembered")),
         pending=_unpack_pending(item.get("pending")),
         recent_event_ids=_unpack_versions(item.get("recentEventIds")),
+        pending_deletions=_unpack_deletions(item.get("pendingDeletions")),
         cursor=_cursor(cursor) if cursor else None,
         **counters,
         **texts,
@@ -223,6 +252,8 @@ def present_state(resource: str, state: ResourceState) -> dict[str, Any]:
         "callbacks": state.callbacks,
         "duplicateCallbacks": state.duplicate_callbacks,
         "deferredToPoll": state.deferred_to_poll,
+        "pendingDeletions": len(state.pending_deletions),
+        "deletionsDropped": state.deletions_dropped,
         "lastCallback": state.last_callback,
         "webhookFailures": state.webhook_failures,
         "lastWebhookError": state.last_webhook_error,

@@ -91,9 +91,10 @@ def _v1_values(header: str) -> list[str] | None:
     return values
 
 
-def verify(headers: Mapping[str, str], body: bytes, keys: Iterable[SecretKey], now_ms: int) -> Verdict:
-    """Whether a callback is SmartRecruiters' own, fresh, for a subscription with these keys (`headers`
-    lower-cased)."""
+def precheck(headers: Mapping[str, str], now_ms: int) -> Verdict:
+    """What can be refused without any key (`headers` lower-cased): a timestamp missing, malformed or not fresh,
+    a signature header malformed or without a `v1` value. The inbound route checks this before it reads the
+    instance and opens its keys, so junk costs neither."""
     raw_timestamp = headers.get(TIMESTAMP_HEADER, "").strip()
     if not (raw_timestamp.isascii() and raw_timestamp.isdigit()) or len(raw_timestamp) > 12:
         return Verdict(False, "missing or malformed smartrecruiters-timestamp")
@@ -104,6 +105,16 @@ def verify(headers: Mapping[str, str], body: bytes, keys: Iterable[SecretKey], n
         return Verdict(False, "missing or malformed smartrecruiters-signature")
     if not values:
         return Verdict(False, "no v1 signature")
+    return Verdict(True)
+
+
+def verify(headers: Mapping[str, str], body: bytes, keys: Iterable[SecretKey], now_ms: int) -> Verdict:
+    """Whether a callback is SmartRecruiters' own, fresh, for a subscription with these keys (`headers`
+    lower-cased)."""
+    early = precheck(headers, now_ms)
+    if not early.ok:
+        return early
+    values = _v1_values(headers.get(SIGNATURE_HEADER, "")) or []
     live = [k for k in keys if k.live(now_ms)]
     if not live:
         return Verdict(False, "no live secret key for this subscription")

@@ -6,12 +6,13 @@ and what a callback means for its resources. Pure.
   `users` has no webhooks and is reconciled by polling only).
 - A callback names an event (`candidate.updated`) and carries `{"id": ...}`: the worker fetches the record by
   id and emits the same event a poll would. `candidate.deleted` becomes a `DELETED` event.
-- An object is announced CREATED once: a webhook delivers each version, so the poll's "created since the
-  watermark" rule would call every version of a new object CREATED until the next poll. The first CREATED
-  also remembers a creation marker (`creation_marker`), and a later version of that object is UPDATED.
+- Per object, both paths remember the newest version sent (`object_marker`, forgotten with the versions):
+  an older version never follows a newer one (a search index lags the fetch by id), nothing follows a
+  deletion, and an object is announced CREATED once.
 - A deletion has no updated date: its version is the object's deletion, one per object (`deletion_version`,
   from domain/deletions.py: the audit log's deletions, `includeDeleted`, use the same key), remembered like
-  any other version.
+  any other version. Polls do not find deletions: one not sent yet is kept in the poller
+  state (`pending_deletions`) until a poll or a callback sends it.
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from srevents.clock import from_millis
 from srevents.domain.changes import CREATED, UPDATED, Event
+from srevents.domain.deletions import deletion_version  # one key for a deletion, whichever path finds it
+from srevents.domain.poller_state import PendingDeletion, ResourceState
 
 WEBHOOK = "webhook"
 POLLING = "polling"
@@ -82,21 +86,63 @@ def event_id_key(event_id: str) -> bytes:
     return hashlib.sha256(event_id.encode("utf-8", "surrogatepass")).digest()[:8]
 
 
-def creation_marker(resource: str, object_id: str) -> bytes:
-    """8 bytes remembered with an object's CREATED event: its creation has been announced."""
+def object_marker(resource: str, object_id: str) -> bytes:
+    """8 bytes remembered with the newest version sent of an object (its updated ms as the value): the object
+    has been announced, and no older version of it may follow. (The hash input is that of the creation
+    marker an earlier release kept, so a state it wrote reads the same.)"""
     return hashlib.sha256(f"{resource}\x00{object_id}\x00created".encode()).digest()[:8]
 
 
-def announced_once(events: Iterable[Event], remembered: dict[bytes, int]) -> list[Event]:
-    """`events` with CREATED turned UPDATED for an object whose creation was announced already."""
-    return [
-        replace(e, event_type=UPDATED)
-        if e.event_type == CREATED and creation_marker(e.object_type, e.object_id) in remembered
-        else e
-        for e in events
+def in_object_order(events: Iterable[Event], remembered: Mapping[bytes, int]) -> list[Event]:
+    """`events` (in updated-date order) as they may follow what was sent before: a version older than the
+    newest one sent of its object is dropped, so is any version of an object whose deletion was sent, and
+    CREATED turns UPDATED for an object announced already (a webhook delivers each version, so the poll's
+    "created since the watermark" rule would call every version of a new object CREATED until the next poll)."""
+    out: list[Event] = []
+    for e in events:
+        if e.event_type != DELETED:
+            if deletion_version(e.object_type, e.object_id) in remembered:
+                continue
+            newest = remembered.get(object_marker(e.object_type, e.object_id))
+            if newest is not None:
+                if e.updated_ms < newest:
+                    continue
+                if e.event_type == CREATED:
+                    e = replace(e, event_type=UPDATED)
+        out.append(e)
+    return out
+
+
+def sent_markers(events: Iterable[Event], remembered: Mapping[bytes, int]) -> dict[bytes, int]:
+    """The object markers to remember for the events sent: per object, the newest updated ms (never less than
+    the one remembered already). A deletion needs none: its own version is remembered."""
+    markers: dict[bytes, int] = {}
+    for e in events:
+        if e.event_type == DELETED:
+            continue
+        marker = object_marker(e.object_type, e.object_id)
+        markers[marker] = max(e.updated_ms, markers.get(marker, 0), remembered.get(marker, 0))
+    return markers
+
+
+def deletion_event(resource: str, object_id: str, deleted_ms: int, raw: bytes) -> Event:
+    """The DELETED event of one object: `raw` the callback's body, dated when SmartRecruiters sent it."""
+    return Event(DELETED, object_id, resource, from_millis(deleted_ms), raw, deletion_version(resource, object_id))
+
+
+def events_to_send(events: Iterable[Event], resource: str, state: ResourceState) -> list[Event]:
+    """What a poll or the worker sends of `events` for a webhook instance: with the deletions still pending
+    (their DELETED events), in updated-date order, as they may follow what was sent (`in_object_order`)."""
+    deletions = [
+        deletion_event(resource, d.object_id, d.deleted_ms, d.raw)
+        for d in state.pending_deletions
+        if deletion_version(resource, d.object_id) not in state.remembered
     ]
+    ordered = sorted([*events, *deletions], key=lambda e: (e.updated, e.object_id))
+    return in_object_order(ordered, state.remembered)
 
 
-def creation_markers(events: Iterable[Event]) -> dict[bytes, int]:
-    """The markers to remember for the CREATED events sent (as long as their versions)."""
-    return {creation_marker(e.object_type, e.object_id): e.updated_ms for e in events if e.event_type == CREATED}
+def unsent_deletions(resource: str, state: ResourceState, sent: Iterable[bytes]) -> tuple[PendingDeletion, ...]:
+    """The pending deletions whose DELETED event is neither among the versions `sent` nor remembered."""
+    done = set(sent) | set(state.remembered)
+    return tuple(d for d in state.pending_deletions if deletion_version(resource, d.object_id) not in done)

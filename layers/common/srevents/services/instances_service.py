@@ -6,7 +6,9 @@ stored; a change stores the item first and restores it if the schedule cannot fo
 
 A webhook instance's SmartRecruiters subscription (services/webhook_subscriptions.py) is made live before
 the item that names it is stored, and deleted again if that fails; a subscription that a change replaces
-or ends is deleted only once the change is stored.
+or ends is deleted only once the change is stored. The change stores it as stale first
+(`stale_subscriptions`): if its deletion fails, the next change or the DELETE retries it. The calls to
+SmartRecruiters stay within the request's time (`time_left`, seconds).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from srevents.adapters.instances_store import InstancesStore
 from srevents.adapters.poller_state_store import PollerStateStore
 from srevents.adapters.schedules import ScheduleGateway
 from srevents.adapters.secrets import SecretBox
+from srevents.adapters.smartrecruiters_webhooks import TimeLeft
 from srevents.clock import Clock, iso_millis
 from srevents.domain.auth import Principal, hash_secret, new_secret, parse_authorization, same_hash
 from srevents.domain.instance import Instance, present
@@ -34,7 +37,7 @@ from srevents.domain.instance_config import (
 )
 from srevents.domain.poller_config import deletion_resources
 from srevents.domain.webhooks import inbound_url
-from srevents.errors import Unauthorized, ValidationError
+from srevents.errors import Conflict, Unauthorized, UpstreamUnavailable, ValidationError
 from srevents.observability import logger
 from srevents.services.webhook_subscriptions import SubscriptionManager
 
@@ -93,7 +96,9 @@ class InstancesService:
         return matching
 
     # -- use cases ------------------------------------------------------------------------------
-    def create(self, caller: Caller, body: Any, public_url: str | None = None) -> dict[str, Any]:
+    def create(
+        self, caller: Caller, body: Any, public_url: str | None = None, time_left: TimeLeft | None = None
+    ) -> dict[str, Any]:
         """Creating is an organization-level call: an `Element` token, when given, must be one of the
         organization's instances' (else 401), and does not otherwise limit it. `public_url` is the API's own
         base URL: a webhook instance's subscription posts to its inbound route there."""
@@ -122,7 +127,7 @@ class InstancesService:
         if schedule is not None:
             self._schedules.create(schedule)
         try:
-            instance = self._subscribed(instance, plaintext[API_KEY], public_url)
+            instance = self._subscribed(instance, plaintext[API_KEY], public_url, time_left)
         except BaseException:
             if schedule is not None:
                 self._schedules.delete(instance_id)
@@ -130,7 +135,7 @@ class InstancesService:
         try:
             self._instances.create(instance)
         except Exception:
-            self._unsubscribe(instance, plaintext[API_KEY], strict=False)
+            self._unsubscribe(instance, plaintext[API_KEY], strict=False, time_left=time_left)
             if schedule is not None:
                 self._schedules.delete(instance_id)
             raise
@@ -158,7 +163,14 @@ class InstancesService:
     def get(self, caller: Caller, instance_id: int) -> dict[str, Any]:
         return present(self.owned(caller, instance_id))
 
-    def patch(self, caller: Caller, instance_id: int, body: Any, public_url: str | None = None) -> dict[str, Any]:
+    def patch(
+        self,
+        caller: Caller,
+        instance_id: int,
+        body: Any,
+        public_url: str | None = None,
+        time_left: TimeLeft | None = None,
+    ) -> dict[str, Any]:
         current = self.owned(caller, instance_id)
         spec = merge_patch(current.spec(), body, self._policy)
         key = spec.secrets.get(API_KEY)
@@ -169,29 +181,49 @@ class InstancesService:
 
         self._check_deletions_access(wanted, lambda: key if isinstance(key, str) else self._api_key(current))
         new_callback = spec.configuration.get(CALLBACK_URL) != current.configuration.get(CALLBACK_URL)
-        return present(
-            self._change(
-                current, spec, disabled=current.disabled, resume_notifications=new_callback, public_url=public_url
-            )
+        changed = self._change(
+            current,
+            spec,
+            disabled=current.disabled,
+            resume_notifications=new_callback,
+            public_url=public_url,
+            time_left=time_left,
         )
+        return present(changed)
 
     def set_enabled(
-        self, caller: Caller, instance_id: int, enabled: bool, public_url: str | None = None
+        self,
+        caller: Caller,
+        instance_id: int,
+        enabled: bool,
+        public_url: str | None = None,
+        time_left: TimeLeft | None = None,
     ) -> dict[str, Any]:
         current = self.owned(caller, instance_id)
-        return present(
-            self._change(
-                current, current.spec(), disabled=not enabled, resume_notifications=enabled, public_url=public_url
-            )
+        changed = self._change(
+            current,
+            current.spec(),
+            disabled=not enabled,
+            resume_notifications=enabled,
+            public_url=public_url,
+            time_left=time_left,
         )
+        return present(changed)
 
-    def delete(self, caller: Caller, instance_id: int) -> None:
+    def delete(self, caller: Caller, instance_id: int, time_left: TimeLeft | None = None) -> None:
         current = self.owned(caller, instance_id)
-        # Subscription first (no more callbacks; a SmartRecruiters that cannot be reached fails the request
+        # Subscriptions first (no more callbacks; a SmartRecruiters that cannot be reached fails the request
         # before anything is deleted), then the schedule (no more polls), instance last: a retried DELETE
         # finishes the job.
         if current.webhook:
-            self._unsubscribe(current, self._api_key(current), strict=True)
+            self._unsubscribe(current, self._api_key(current), strict=True, time_left=time_left)
+        stale = current.stale_subscriptions
+        if stale and self._subscriptions is not None:
+            stale = self._subscriptions.delete_stale(instance_id, self._api_key(current), stale, time_left)
+        if stale:
+            raise UpstreamUnavailable(
+                "SmartRecruiters could not delete a webhook subscription; nothing was deleted: try again"
+            )
         self._schedules.delete(instance_id)
         self._poller_state.delete(instance_id)
         self._instances.delete(instance_id)
@@ -227,7 +259,9 @@ class InstancesService:
             return given
         return self._secret_box.open(instance.id, instance.secrets_ciphertext)[API_KEY]
 
-    def _subscribed(self, instance: Instance, api_key: str, public_url: str | None) -> Instance:
+    def _subscribed(
+        self, instance: Instance, api_key: str, public_url: str | None, time_left: TimeLeft | None
+    ) -> Instance:
         """The instance with a live subscription for the events it wants (itself if it wants none)."""
         events = instance.wanted_subscription_events
         if not events:
@@ -238,13 +272,15 @@ class InstancesService:
                 'is "webhook", but this deployment does not know its public URL for SmartRecruiters\' callbacks',
             )
         webhook, sealed = self._subscriptions.subscribe(
-            instance.id, api_key, events, inbound_url(public_url, instance.id)
+            instance.id, api_key, events, inbound_url(public_url, instance.id), time_left
         )
         return instance.with_changes(webhook=webhook, webhook_secrets=sealed)
 
-    def _unsubscribe(self, instance: Instance, api_key: str, *, strict: bool) -> None:
+    def _unsubscribe(
+        self, instance: Instance, api_key: str, *, strict: bool, time_left: TimeLeft | None = None
+    ) -> None:
         if self._subscriptions is not None:
-            self._subscriptions.unsubscribe(instance.id, api_key, instance.webhook, strict=strict)
+            self._subscriptions.unsubscribe(instance.id, api_key, instance.webhook, strict=strict, time_left=time_left)
 
     @staticmethod
     def _same_subscription(current: Instance, updated: Instance, public_url: str | None) -> bool:
@@ -263,6 +299,7 @@ class InstancesService:
         disabled: bool,
         resume_notifications: bool = False,
         public_url: str | None = None,
+        time_left: TimeLeft | None = None,
     ) -> Instance:
         """Store a changed instance and make its schedule (and its subscription) follow.
 
@@ -286,22 +323,40 @@ class InstancesService:
         new_key = isinstance(spec.secrets.get(API_KEY), str)  # a subscription belongs to the key's user
         resubscribe = not self._same_subscription(current, updated, public_url) or (new_key and bool(current.webhook))
         if resubscribe:
-            # The new subscription goes live first; the old one (if any) is deleted once the change is stored.
-            updated = self._subscribed(updated, self._api_key(current, spec), public_url)
+            # The new subscription goes live first; the old one (if any) is stored as stale with the change,
+            # and deleted once the change is stored.
+            old = (current.webhook or {}).get("subscriptionId")
+            updated = self._subscribed(updated, self._api_key(current, spec), public_url, time_left)
+            if old:
+                updated = updated.with_changes(stale_subscriptions=(*current.stale_subscriptions, str(old)))
         try:
             self._instances.replace(updated, expected_version=current.version)
         except BaseException:
             if resubscribe:
-                self._unsubscribe(updated, self._api_key(current, spec), strict=False)
+                self._unsubscribe(updated, self._api_key(current, spec), strict=False, time_left=time_left)
             raise
         try:
             self._schedules.apply(current.schedule, updated.schedule)
         except Exception:
             self._instances.replace(current.with_changes(version=updated.version + 1), expected_version=updated.version)
             if resubscribe:
-                self._unsubscribe(updated, self._api_key(current, spec), strict=False)
+                self._unsubscribe(updated, self._api_key(current, spec), strict=False, time_left=time_left)
             raise
-        if resubscribe:
-            self._unsubscribe(current, self._api_key(current), strict=False)
+        updated = self._without_stale(updated, self._api_key(current), time_left)
         logger.info("instance changed", extra={"instance_id": current.id})
         return updated
+
+    def _without_stale(self, instance: Instance, api_key: str, time_left: TimeLeft | None) -> Instance:
+        """The stored instance once its stale subscriptions are deleted (those that could not be stay listed,
+        for the next change or the DELETE)."""
+        if not instance.stale_subscriptions or self._subscriptions is None:
+            return instance
+        left = self._subscriptions.delete_stale(instance.id, api_key, instance.stale_subscriptions, time_left)
+        if left == instance.stale_subscriptions:
+            return instance
+        cleaned = instance.with_changes(stale_subscriptions=left, version=instance.version + 1)
+        try:
+            self._instances.replace(cleaned, expected_version=instance.version)
+        except Conflict:  # changed meanwhile: the list is kept, and a deleted one is a 404 next time
+            return instance
+        return cleaned

@@ -40,7 +40,7 @@ from srevents.domain.poller_config import ResourceConfig, resource_configs
 from srevents.domain.poller_state import Cursor, PendingNotification, ResourceState
 from srevents.domain.redaction import redact_and_cut
 from srevents.domain.watermark import after_poll, lower_bound, read_from
-from srevents.domain.webhooks import announced_once
+from srevents.domain.webhooks import events_to_send, sent_markers, unsent_deletions
 from srevents.observability import logger
 
 PageSource = Callable[[str], Any]  # api key → SmartRecruiters client
@@ -197,9 +197,9 @@ class PollService:
                     # The first poll never emits a version from before the instance existed, whatever the filter.
                     filter_lower=config.filter_by_updated_date or state.watermark is None,
                 )
-            if instance.is_webhook:  # a webhook may have announced an object's creation already
-                changes.events = announced_once(changes.events, state.remembered)
             events = in_date_order(changes.events, deletions.events) if deletions.read else changes.events
+            if instance.is_webhook:  # deletions callbacks left, and what may follow what webhooks sent
+                events = events_to_send(events, config.name, state)
             planned, fresh = self._plan(instance, config.name, state.pending, events, started)
             if fresh:
                 pending = state.pending + tuple(PendingNotification(n.id, tuple(n.versions)) for n in fresh)
@@ -227,8 +227,9 @@ class PollService:
                 raise
             return ResourceOutcome(config.name, "error", error=reason)
 
-        emitted_events = [e for n in to_send for e in n.events]
-        emitted = {e.version: e.updated_ms for e in emitted_events}
+        sent = [e for n in to_send for e in n.events]
+        emitted = {e.version: e.updated_ms for e in sent}
+        markers = sent_markers(sent, state.remembered) if instance.is_webhook else {}
         complete = next_page is None and audit_next is None
         audit_done = config.include_deleted and audit_next is None
         cursor = None if complete else Cursor(next_page, run_start, audit_next, audit_done)
@@ -236,8 +237,9 @@ class PollService:
         keep_after = lower if new_watermark is None else lower_bound(new_watermark, config.poll_delay_seconds)
         committed = state.with_changes(
             watermark=new_watermark,
-            remembered=state.remember({**_refreshed(state, deletions), **emitted}, keep_after=keep_after),
+            remembered=state.remember({**_refreshed(state, deletions), **markers, **emitted}, keep_after=keep_after),
             pending=(),
+            pending_deletions=unsent_deletions(config.name, state, emitted),
             cursor=cursor,
             last_run_started=iso_millis(started),
             last_run_finished=iso_millis(self._clock.now()),
@@ -252,7 +254,7 @@ class PollService:
             skipped_unreadable=changes.skipped_unreadable,
             skipped_too_new=changes.too_new,
             deletions_read=deletions.read,
-            deletions_emitted=sum(1 for e in emitted_events if e.event_type == DELETED),
+            deletions_emitted=sum(1 for e in sent if e.event_type == DELETED),
             # With webhooks, what a poll still finds is what no callback brought (or not yet).
             caught_by_reconciliation=state.caught_by_reconciliation + (len(emitted) if instance.is_webhook else 0),
         )

@@ -31,6 +31,7 @@ from srevents.domain.webhook_signature import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     lower_headers,
+    precheck,
     verify,
 )
 from srevents.domain.webhooks import callback_target
@@ -72,6 +73,9 @@ class WebhookInbound:
         now_ms = to_millis(self._clock.now())
         if HOOK_SECRET_HEADER in lowered:
             return self._handshake(instance_id, lowered[HOOK_SECRET_HEADER], now_ms)
+        early = precheck(lowered, now_ms)
+        if not early.ok:  # before any read or decryption: junk costs nothing
+            return _refuse(instance_id, early.reason)
         instance = self._instances.get(instance_id)
         if instance is None or not instance.webhook or not instance.webhook_secrets:
             return _refuse(instance_id, "no webhook subscription for this instance")

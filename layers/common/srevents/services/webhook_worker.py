@@ -7,18 +7,23 @@ over). Under the instance's poll lease, so a poll and a callback never write the
 2. the record is fetched by id (through the same client and per-key limits as the poll's pages) and turned
    into events by the poll's own rules (domain/changes.py): a version `(objectId, updatedOn)` that either
    path already sent is remembered and not sent again, nor one at or before the poll's lookback bound (the
-   polls have covered it); `candidate.deleted` becomes a `DELETED` event whose `raw` is the callback body;
+   polls have covered it), nor one older than the newest sent of its object (domain/webhooks.py);
+   `candidate.deleted` becomes a `DELETED` event whose `raw` is the callback body;
 3. plan, enqueue, commit, as a poll does: the planned notification is saved before it is enqueued, so a
    worker that dies part-way is retried (Lambda retries an asynchronous invocation) and sends the same
    notification, same id.
 
 The remembered versions live in the poller state item (400 KB at most): a resource whose remembered versions
-reached `MAX_REMEMBERED` leaves further callbacks to the next poll, which finds those changes by itself.
+reached `MAX_REMEMBERED` leaves further callbacks to the next poll, which finds those changes by itself. A
+deletion is never left: polls cannot find one. It is kept in the state (`pending_deletions`) from the moment
+the worker holds the lease until it is sent (by this worker, its retry, or the next poll: notifications
+suspended included, where it waits for resumption), and it is not bound by `MAX_REMEMBERED`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import random
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,23 +42,24 @@ from srevents.domain.instance import Instance
 from srevents.domain.instance_config import API_KEY
 from srevents.domain.notifications import InstanceContext
 from srevents.domain.poller_config import ResourceConfig, resource_configs
-from srevents.domain.poller_state import PendingNotification, ResourceState
+from srevents.domain.poller_state import PendingDeletion, PendingNotification, ResourceState
 from srevents.domain.records import compact
 from srevents.domain.redaction import redact_and_cut
 from srevents.domain.watermark import read_from
 from srevents.domain.webhooks import (
-    DELETED,
     CallbackTarget,
-    announced_once,
     callback_target,
-    creation_markers,
     event_id_key,
+    events_to_send,
+    sent_markers,
+    unsent_deletions,
 )
 from srevents.observability import logger
 from srevents.services.poll_service import WEBHOOK_LEASE_PREFIX, PageSource, _message
 
 MAX_REMEMBERED = 8_000  # per resource: 16 bytes each, so two resources stay far below DynamoDB's 400 KB item
 MAX_RECENT_EVENT_IDS = 2_000
+MAX_PENDING_DELETIONS = 2_000  # per resource, ~60 bytes each: while notifications are suspended they add up
 RECENT_EVENT_MS = 24 * 3600 * 1000  # SmartRecruiters retries a callback for hours, not days
 
 
@@ -86,7 +92,9 @@ class Callback:
 class WebhookLimits:
     lease_seconds: int = 120
     lease_wait_seconds: float = 30.0
-    lease_retry_seconds: float = 0.1
+    lease_retry_seconds: float = 0.1  # the first wait for a busy lease; each next one doubles, jittered
+    lease_retry_max_seconds: float = 2.0
+    commit_reserve_seconds: float = 20.0  # of the lease, kept for enqueueing and committing after the fetch
 
 
 class WebhookWorker:
@@ -100,7 +108,9 @@ class WebhookWorker:
         smartrecruiters: PageSource,
         clock: Clock,
         limits: WebhookLimits | None = None,
+        rng: random.Random | None = None,
     ) -> None:
+        self._rng = rng or random.Random()
         self._instances = instances
         self._state = poller_state
         self._secrets = secret_box
@@ -110,18 +120,23 @@ class WebhookWorker:
         self._limits = limits or WebhookLimits()
 
     def handle(self, instance_id: int, callback: Callback) -> str:
-        """What became of the callback: sent | already sent | duplicate | deferred | ignored | skipped."""
+        """What became of the callback: sent | already sent | duplicate | deferred | kept (a deletion while
+        notifications are suspended) | ignored | skipped | failed (the key refused)."""
         log = {"instance_id": instance_id, "event_name": callback.event_name[:100]}
         instance = self._instances.get(instance_id)
-        if instance is None or not instance.wanted_subscription_events or instance.notifications_suspended:
+        if instance is None or not instance.wanted_subscription_events:
             logger.info("webhook callback skipped: the instance takes none now", extra=log)
             return "skipped"
         configs = {c.name: c for c in resource_configs(instance.configuration)}
         target = callback_target(callback.event_name, callback.body, list(configs))
         if target is None:
             return "ignored"
+        if instance.notifications_suspended and not target.deleted:
+            # The polls stop while suspended and catch up from their watermark on resumption.
+            logger.info("webhook callback skipped: notifications suspended", extra=log)
+            return "skipped"
         config = configs[target.resource]
-        owner, snapshot = self._acquire(instance_id)
+        owner, snapshot, lease_until_ms = self._acquire(instance_id)
         state = snapshot.resources.get(target.resource, ResourceState())
         secrets: dict[str, str] = {}
         try:
@@ -139,13 +154,22 @@ class WebhookWorker:
                 )
                 logger.info("webhook callback repeated: dropped", extra=log)
                 return "duplicate"
-            if len(state.remembered) >= MAX_REMEMBERED:
+            if target.deleted:  # polls cannot find a deletion: kept until sent, whatever happens next
+                seen = _keep_deletion(seen, target, callback)
+                if instance.notifications_suspended:
+                    self._state.save(instance_id, owner, target.resource, self._seen(seen, key, callback), release=True)
+                    logger.info("webhook deletion kept for when notifications resume", extra=log)
+                    return "kept"
+            elif len(state.remembered) >= MAX_REMEMBERED:
                 deferred = seen.with_changes(deferred_to_poll=state.deferred_to_poll + 1)
                 self._state.save(instance_id, owner, target.resource, self._seen(deferred, key, callback), release=True)
                 logger.warning("webhook callback left to the next poll: remembered versions at their bound", extra=log)
                 return "deferred"
-            secrets = self._secrets.open(instance_id, instance.secrets_ciphertext)
-            events = self._events(instance, config, state, target, callback, secrets[API_KEY])
+            fetched: list[Event] = []
+            if not target.deleted:
+                secrets = self._secrets.open(instance_id, instance.secrets_ciphertext)
+                fetched = self._fetched(instance, config, state, target, secrets[API_KEY], lease_until_ms)
+            events = events_to_send(fetched, config.name, seen)
             outcome = self._send(instance, config.name, owner, seen, events, lambda s: self._seen(s, key, callback))
         except BaseException as error:
             reason = redact_and_cut(f"{type(error).__name__}: {error}", secrets.values())
@@ -153,6 +177,8 @@ class WebhookWorker:
             # read fails, the snapshot's state is what we have; the original error is the one to raise.
             with contextlib.suppress(Exception):
                 state = self._state.read(instance_id).resources.get(target.resource, state)
+            if target.deleted:  # the deletion survives even if no retry of this invocation ever runs
+                state = _keep_deletion(state, target, callback)
             failed = state.with_changes(
                 webhook_failures=state.webhook_failures + 1,
                 last_webhook_error=reason,
@@ -170,17 +196,24 @@ class WebhookWorker:
         return outcome
 
     # -- steps ----------------------------------------------------------------------------------
-    def _acquire(self, instance_id: int) -> tuple[str, PollerSnapshot]:
+    def _acquire(self, instance_id: int) -> tuple[str, PollerSnapshot, int]:
+        """(owner, snapshot, when the lease ends in ms). A busy lease is tried again after a wait that doubles
+        up to `lease_retry_max_seconds`, jittered, so waiting workers do not write in step."""
         owner = WEBHOOK_LEASE_PREFIX + uuid.uuid4().hex  # a poll that finds it waits instead of skipping
         started = self._clock.now()
+        pause = self._limits.lease_retry_seconds
         while True:
             now_ms = to_millis(self._clock.now())
-            snapshot = self._state.acquire(instance_id, owner, now_ms, now_ms + self._limits.lease_seconds * 1000)
+            until_ms = now_ms + self._limits.lease_seconds * 1000
+            snapshot = self._state.acquire(instance_id, owner, now_ms, until_ms)
             if snapshot is not None:
-                return owner, snapshot
-            if (self._clock.now() - started).total_seconds() >= self._limits.lease_wait_seconds:
+                return owner, snapshot, until_ms
+            waited = (self._clock.now() - started).total_seconds()
+            if waited >= self._limits.lease_wait_seconds:
                 raise LeaseBusy(f"instance {instance_id}: a poll holds the lease")
-            self._clock.sleep(self._limits.lease_retry_seconds)
+            wait = min(self._rng.uniform(pause / 2, pause), self._limits.lease_wait_seconds - waited)
+            self._clock.sleep(max(wait, 0.01))
+            pause = min(pause * 2, self._limits.lease_retry_max_seconds)
 
     def _seen(self, state: ResourceState, key: bytes, callback: Callback) -> ResourceState:
         """`state` remembering the callback's event-id (recent ones only, at most MAX_RECENT_EVENT_IDS)."""
@@ -191,25 +224,26 @@ class WebhookWorker:
             recent = dict(sorted(recent.items(), key=lambda item: item[1])[-MAX_RECENT_EVENT_IDS:])
         return state.with_changes(recent_event_ids=recent)
 
-    def _events(
+    def _fetched(
         self,
         instance: Instance,
         config: ResourceConfig,
         state: ResourceState,
         target: CallbackTarget,
-        callback: Callback,
         api_key: str,
+        lease_until_ms: int,
     ) -> list[Event]:
-        if target.deleted:
-            version = deletion_version(target.resource, target.object_id)
-            if version in state.remembered:
-                return []
-            when = from_millis(callback.timestamp_s * 1000)
-            body = callback.body if isinstance(callback.body, dict) else {"id": target.object_id}
-            return [Event(DELETED, target.object_id, target.resource, when, compact(body), version)]
-        record = self._sr(api_key).get_record(target.record_path)
+        """The event of the record's current version, by the poll's rules (none if deleted since: its deletion
+        tells, or if a poll covered it). The fetch (its retries included) ends in time to commit under the
+        lease."""
+        reserve_ms = self._limits.commit_reserve_seconds * 1000
+
+        def time_left() -> float:
+            return (lease_until_ms - reserve_ms - to_millis(self._clock.now())) / 1000
+
+        record = self._sr(api_key).get_record(target.record_path, time_left=time_left)
         if record is None:
-            return []  # deleted since: its deletion (or a poll) tells
+            return []
         created = from_iso(instance.created_date)
         changes = detect_changes(
             [record],
@@ -220,7 +254,7 @@ class WebhookWorker:
             remembered=frozenset(state.remembered),
             filter_lower=True,  # at or before the lookback bound, the polls have covered it
         )
-        return announced_once(changes.events, state.remembered)
+        return changes.events
 
     def _send(
         self,
@@ -233,26 +267,47 @@ class WebhookWorker:
     ) -> str:
         """Plan, enqueue, commit. The callback's event-id is remembered (`seen`) only with the commit: a worker
         that dies before is retried, and sends its plan."""
+        # A plan saved before (a poll's, or a worker's that died) is rebuilt only if all of it is here: part
+        # of another's plan would go under its id and the rest again under a new one. Its retry sends it.
+        mine = {e.version for e in events}
+        reusable = [p for p in state.pending if set(p.versions) <= mine]
+        elsewhere = {v for p in state.pending if p not in reusable for v in p.versions}
+        events = [e for e in events if e.version not in elsewhere]
         if not events:
             self._state.save(instance.id, owner, resource, seen(state), release=True)
             return "already sent"
         now = self._clock.now()
         ctx = InstanceContext(instance.id, instance.organization_id, instance.created_by, instance.name, instance.tags)
-        planned, fresh = notifications.plan(ctx, resource, [(p.id, p.versions) for p in state.pending], events, now)
+        planned, fresh = notifications.plan(ctx, resource, [(p.id, p.versions) for p in reusable], events, now)
         if fresh:
             pending = state.pending + tuple(PendingNotification(n.id, tuple(n.versions)) for n in fresh)
             self._state.save(instance.id, owner, resource, state.with_changes(pending=pending), release=False)
         to_send = planned + fresh
         self._queue.send([_message(instance.id, n, state.replay_generation) for n in to_send])
         sent_ids = {n.id for n in to_send}
-        emitted = {e.version: e.updated_ms for n in to_send for e in n.events}
-        markers = creation_markers(e for n in to_send for e in n.events)
+        sent = [e for n in to_send for e in n.events]
+        emitted = {e.version: e.updated_ms for e in sent}
         committed = seen(state).with_changes(
-            remembered={**state.remembered, **markers, **emitted},
+            remembered={**state.remembered, **sent_markers(sent, state.remembered), **emitted},
             pending=tuple(p for p in state.pending if p.id not in sent_ids),
+            pending_deletions=unsent_deletions(resource, state, emitted),
             webhook_events=state.webhook_events + len(emitted),
             webhook_failures=0,
             last_webhook_error=None,
         )
         self._state.save(instance.id, owner, resource, committed, release=True)
         return "sent"
+
+
+def _keep_deletion(state: ResourceState, target: CallbackTarget, callback: Callback) -> ResourceState:
+    """`state` with the callback's deletion pending, unless sent or pending already (or at the bound)."""
+    if deletion_version(target.resource, target.object_id) in state.remembered or any(
+        d.object_id == target.object_id for d in state.pending_deletions
+    ):
+        return state
+    if len(state.pending_deletions) >= MAX_PENDING_DELETIONS:
+        logger.error("webhook deletion dropped: pending deletions at their bound", extra={"resource": target.resource})
+        return state.with_changes(deletions_dropped=state.deletions_dropped + 1)
+    body = callback.body if isinstance(callback.body, dict) else {"id": target.object_id}
+    kept = PendingDeletion(target.object_id, callback.timestamp_s * 1000, compact(body))
+    return state.with_changes(pending_deletions=(*state.pending_deletions, kept))
