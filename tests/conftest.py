@@ -20,6 +20,13 @@ os.environ.update(
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
+from hypothesis import settings  # after the environment above, like every other import here
+
+# No per-example deadline anywhere: on a loaded 2-core machine (CI, xdist) a property's slowest example says
+# nothing about correctness, and a deadline failure there is noise. Speed is measured in bench/, not here.
+settings.register_profile("srevents", deadline=None)
+settings.load_profile("srevents")
+
 pytest_plugins = [
     "tests.support.leaks",
     "tests.support.fixtures",
