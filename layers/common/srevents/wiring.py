@@ -270,22 +270,28 @@ def smartrecruiters_clients(
     return for_key
 
 
-def poll_service(settings: Settings, clock: Clock | None = None) -> PollService:
+def _polling_parts(settings: Settings, clock: Clock | None) -> dict[str, Any]:
+    """What a poll and a webhook worker both need: instances, poller state, secrets, the queue, SmartRecruiters."""
     from srevents.adapters.instances_store import InstancesStore
     from srevents.adapters.notification_queue import NotificationQueue
     from srevents.adapters.poller_state_store import PollerStateStore
     from srevents.adapters.secrets import SecretBox
-    from srevents.services.poll_service import PollService
 
     dynamodb = client("dynamodb")
-    return PollService(
-        instances=InstancesStore(dynamodb, settings.instances_table),
-        poller_state=PollerStateStore(dynamodb, settings.poller_state_table),
-        secret_box=SecretBox(client("kms"), settings.kms_key_id),
-        queue=NotificationQueue(client("sqs"), settings.notification_queue_url),
-        smartrecruiters=smartrecruiters_clients(settings, clock),
-        clock=clock or SystemClock(),
-    )
+    return {
+        "instances": InstancesStore(dynamodb, settings.instances_table),
+        "poller_state": PollerStateStore(dynamodb, settings.poller_state_table),
+        "secret_box": SecretBox(client("kms"), settings.kms_key_id),
+        "queue": NotificationQueue(client("sqs"), settings.notification_queue_url),
+        "smartrecruiters": smartrecruiters_clients(settings, clock),
+        "clock": clock or SystemClock(),
+    }
+
+
+def poll_service(settings: Settings, clock: Clock | None = None) -> PollService:
+    from srevents.services.poll_service import PollService
+
+    return PollService(**_polling_parts(settings, clock))
 
 
 DELIVER_SETTINGS = (
@@ -324,19 +330,7 @@ def deliver_service(settings: Settings, clock: Clock | None = None, sender: Any 
 
 def webhook_worker(settings: Settings, clock: Clock | None = None) -> WebhookWorker:
     """The poll function's other job: one verified webhook callback → its notification."""
-    from srevents.adapters.instances_store import InstancesStore
-    from srevents.adapters.notification_queue import NotificationQueue
-    from srevents.adapters.poller_state_store import PollerStateStore
-    from srevents.adapters.secrets import SecretBox
     from srevents.services.webhook_worker import WebhookLimits, WebhookWorker
 
-    dynamodb = client("dynamodb")
-    return WebhookWorker(
-        instances=InstancesStore(dynamodb, settings.instances_table),
-        poller_state=PollerStateStore(dynamodb, settings.poller_state_table),
-        secret_box=SecretBox(client("kms"), settings.kms_key_id),
-        queue=NotificationQueue(client("sqs"), settings.notification_queue_url),
-        smartrecruiters=smartrecruiters_clients(settings, clock),
-        clock=clock or SystemClock(),
-        limits=WebhookLimits(lease_wait_seconds=settings.webhook_lease_wait_seconds),
-    )
+    limits = WebhookLimits(lease_wait_seconds=settings.webhook_lease_wait_seconds)
+    return WebhookWorker(**_polling_parts(settings, clock), limits=limits)
