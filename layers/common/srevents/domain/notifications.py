@@ -215,5 +215,5 @@ def plan(
         found = [by_version.pop(v) for v in versions if v in by_version]
         if found:
             planned.append(rebuild(ctx, object_type, plan_id, found, poll_date))
-    rest = [e for e in events if e.version in by_version]
+    rest = [by_version.pop(e.version) for e in events if e.version in by_version]  # a version once, at its first
     return planned, build(ctx, object_type, rest, poll_date)

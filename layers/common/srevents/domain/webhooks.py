@@ -133,10 +133,13 @@ def deletion_event(resource: str, object_id: str, deleted_ms: int, raw: bytes) -
 def events_to_send(events: Iterable[Event], resource: str, state: ResourceState) -> list[Event]:
     """What a poll or the worker sends of `events` for a webhook instance: with the deletions still pending
     (their DELETED events), in updated-date order, as they may follow what was sent (`in_object_order`)."""
+    events = list(events)
+    present = {e.version for e in events}  # the audit log may carry the same deletion: it is sent once
     deletions = [
         deletion_event(resource, d.object_id, d.deleted_ms, d.raw)
         for d in state.pending_deletions
         if deletion_version(resource, d.object_id) not in state.remembered
+        and deletion_version(resource, d.object_id) not in present
     ]
     ordered = sorted([*events, *deletions], key=lambda e: (e.updated, e.object_id))
     return in_object_order(ordered, state.remembered)
