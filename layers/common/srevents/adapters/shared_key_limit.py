@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from srevents.adapters.rate_limits_store import Lease, RateLimitsStore
 from srevents.clock import Clock
 from srevents.domain.token_bucket import MICROS, BucketPolicy, to_micros
+from srevents.observability import logger
 
 SMARTRECRUITERS_PER_SECOND = 10  # what SmartRecruiters lets through in one second, per key
 LEASE_SECONDS = 60.0  # a request's timeouts (35 s) with room; renewed by every batch of tokens
@@ -95,7 +96,10 @@ class SharedKeyLimit:
             yield listing
         finally:
             if listing.lease is not None and listing.started:
-                self._store.release(self._key, listing.lease)
+                try:
+                    self._store.release(self._key, listing.lease)
+                except Exception:  # it expires on its own (LEASE_SECONDS); the listing's own outcome stands
+                    logger.warning("giving the /candidates lease back failed", exc_info=True)
 
     def acquire(self, time_left: Callable[[], float] | None = None) -> None:
         """One token for a request outside any listing (a record fetched by id)."""
@@ -118,7 +122,11 @@ class SharedKeyLimit:
         while True:
             now = to_micros(self._clock.now().timestamp())
             lease = Lease(lease_holder, now + to_micros(LEASE_SECONDS)) if lease_holder else None
-            taken = self._store.take(self._key, self._policy, now, tokens, lease, at_least=1)
+            try:
+                taken = self._store.take(self._key, self._policy, now, tokens, lease, at_least=1)
+            except Exception:  # the container's own limiter, applied first, still keeps this container in bounds
+                logger.warning("rate-limits table unavailable: the key's shared limit is skipped", exc_info=True)
+                return
             if taken.allowed:
                 with self._lock:
                     self._tokens.extend([now + self._lifetime] * (taken.tokens - 1))

@@ -7,6 +7,7 @@ from srevents.adapters.rate_limits_store import RateLimitsStore
 from srevents.clock import Clock
 from srevents.domain.token_bucket import BucketPolicy, Denied, to_micros
 from srevents.errors import TooManyRequests
+from srevents.observability import logger
 
 
 class OrganizationRequestLimit:
@@ -16,8 +17,18 @@ class OrganizationRequestLimit:
         self._clock = clock
 
     def admit(self, organization_id: int) -> None:
-        """Take one request from the organization's bucket, or refuse with 429 and a `Retry-After`."""
-        taken = self._store.take(f"API#ORG#{organization_id}", self._policy, to_micros(self._clock.now().timestamp()))
+        """Take one request from the organization's bucket, or refuse with 429 and a `Retry-After`.
+
+        If the rate-limits table cannot be reached (throttled, down), the request goes through: the limit is
+        each tenant's fair share, the stage's throttle still protects the service, and a broken limiter must
+        not turn every request into a 5xx (docs/DESIGN.md §14)."""
+        try:
+            taken = self._store.take(
+                f"API#ORG#{organization_id}", self._policy, to_micros(self._clock.now().timestamp())
+            )
+        except Exception:
+            logger.warning("rate-limits table unavailable: request admitted unchecked", exc_info=True)
+            return
         if not taken.allowed:
             retry_after = Denied(taken.wait).retry_after_seconds
             raise TooManyRequests(
